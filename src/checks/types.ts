@@ -1,0 +1,23 @@
+// What a check returns and what it may use. A failed check is a value; `error` means it could not run.
+import type { Check } from '../lab/model.js';
+
+export type CheckOutcome =
+  | { status: 'passed'; message: string }
+  | { status: 'failed'; message: string; expected: string; actual: string; hint?: string }
+  | { status: 'error'; message: string; hint?: string };
+
+export type CheckResult = CheckOutcome & { check: Check };
+
+export type CheckStatus = CheckOutcome['status'];
+
+export interface CheckContext {
+  /** The lab's workspace: relative paths in checks start here, and commands run here. */
+  workdir: string;
+  /** Resolved lab variables; strings in checks may refer to them as `${name}`. */
+  vars: Record<string, string>;
+  /** Output of the step's own command, when it ran in this session. */
+  stepOutput?: string;
+  /** Running as root (probes need it). */
+  root: boolean;
+  signal?: AbortSignal;
+}
