@@ -52,11 +52,11 @@ export interface Step {
 /** A piece of a step as it is shown to the learner. */
 export type Segment =
   | { kind: 'markdown'; text: string }
-  | { kind: 'command'; command: Command }
-  | { kind: 'ways'; ways: Way[] }
+  | { kind: 'command'; command: Command | Way }
   | { kind: 'edit'; edit: Edit }
   | { kind: 'checks'; checks: Check[] };
 
+/** The ways of a step form one action, placed where the first of them is written. */
 export type Action =
   | { kind: 'command'; command: Command }
   | { kind: 'ways'; ways: Way[] }

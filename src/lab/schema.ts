@@ -1,0 +1,135 @@
+// The lab format as zod schemas: front matter, code-block attributes and checks.
+// `parseLab` validates with them; `npm run schema` turns them into docs/lab-format.schema.json.
+import { z } from 'zod';
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. runc-basics');
+const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const frontMatterSchema = z
+  .object({
+    ocilab: z.number().int().positive(),
+    id: slug,
+    title: z.string().min(1),
+    summary: z.string().min(1),
+    duration: z.string().optional(),
+    requires: z
+      .object({
+        commands: z.array(z.string().min(1)).default([]),
+        root: z.boolean().default(false),
+      })
+      .strict()
+      .default({ commands: [], root: false }),
+    variables: z
+      .record(
+        z.string().regex(variableName, 'a variable name is a shell name, e.g. img or tls_verify'),
+        z
+          .object({
+            default: z.union([z.string(), z.number(), z.boolean()]).transform(String),
+            description: z.string().min(1),
+          })
+          .strict(),
+      )
+      .default({}),
+  })
+  .strict();
+
+export type FrontMatter = z.output<typeof frontMatterSchema>;
+
+/** JSON attributes in a fenced block's info string, e.g. ```sh {"run": true, "way": "docker"}. */
+export const attributesSchema = z
+  .object({
+    run: z.boolean().optional(),
+    way: slug.optional(),
+    needs: z.array(z.string().min(1)).optional(),
+    probe: z.string().min(1).optional(),
+    install: z.string().min(1).optional(),
+    interactive: z.boolean().optional(),
+    root: z.boolean().optional(),
+    timeout: z.number().positive().optional(),
+    cleanup: z.string().min(1).optional(),
+    readonly: z.boolean().optional(),
+    edit: z.string().min(1).optional(),
+    checks: z.literal(true).optional(),
+  })
+  .strict();
+
+export type Attributes = z.output<typeof attributesSchema>;
+
+/** The attributes that only make sense on a runnable block. */
+export const RUN_ATTRIBUTES = ['way', 'needs', 'probe', 'install', 'interactive', 'root', 'timeout', 'cleanup', 'readonly'] as const;
+
+const validRegex = z.string().refine(
+  (source) => {
+    try {
+      new RegExp(source, 'm');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid regular expression' },
+);
+
+const textExpectations = {
+  exit: z.number().int().min(0).max(255).optional(),
+  equals: z.union([z.string(), z.number()]).transform(String).optional(),
+  contains: z.union([z.string(), z.number()]).transform(String).optional(),
+  matches: validRegex.optional(),
+  lines: z
+    .union([
+      z.number().int().nonnegative(),
+      z.object({ min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() }).strict(),
+    ])
+    .optional(),
+};
+
+const common = {
+  title: z.string().min(1).optional(),
+  hint: z.string().min(1).optional(),
+};
+
+/** Each check names its kind by the key it starts with. */
+export const checkSchemas = {
+  command: z.object({ command: z.string().min(1), ...common, ...textExpectations }).strict(),
+  output: z.object({ output: z.literal('step'), ...common, ...textExpectations }).strict(),
+  file: z
+    .object({
+      file: z.string().min(1),
+      root: z.string().min(1).optional(),
+      exists: z.boolean().default(true),
+      type: z.enum(['file', 'directory', 'symlink']).optional(),
+      notEmpty: z.boolean().optional(),
+      executable: z.boolean().optional(),
+      ...common,
+    })
+    .strict(),
+  json: z.object({ json: z.string().min(1), path: z.string().min(1).optional(), equals: z.unknown().optional(), ...common }).strict(),
+  probe: z
+    .object({
+      probe: z.array(z.string()).min(1),
+      bundle: z.string().min(1).default('.'),
+      listsDirectory: z.string().min(1).optional(),
+      ...common,
+      ...textExpectations,
+    })
+    .strict(),
+  tags: z.object({ tags: z.string().min(1), registry: z.string().min(1), ...common }).strict(),
+} as const;
+
+export type CheckKey = keyof typeof checkSchemas;
+export const CHECK_KEYS = Object.keys(checkSchemas) as CheckKey[];
+
+/** The whole format as one JSON Schema document (for editors and for docs/). */
+export function labFormatJsonSchema(): Record<string, unknown> {
+  const options = { io: 'input', unrepresentable: 'any' } as const;
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'ocilab lab format',
+    description: 'Front matter, fenced-block attributes and checks of an ocilab lab (see docs/lab-format.md).',
+    $defs: {
+      frontMatter: z.toJSONSchema(frontMatterSchema, options),
+      attributes: z.toJSONSchema(attributesSchema, options),
+      check: { anyOf: CHECK_KEYS.map((key) => z.toJSONSchema(checkSchemas[key], options)) },
+    },
+  };
+}
