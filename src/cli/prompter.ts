@@ -1,0 +1,52 @@
+// The interactive prompter, on enquirer. Ctrl-C or Esc in a prompt means Quit.
+import enquirer from 'enquirer';
+import type { Edit, Step, Way } from '../lab/model.js';
+import type { EditChoice, Prompter, StepChoice, WayOption } from '../runner/prompter.js';
+
+const STEP_LABELS: Record<StepChoice, string> = {
+  run: 'Run it',
+  self: "I'll do it myself — check my work",
+  hint: 'Show a hint',
+  skip: 'Skip this step',
+  next: 'Continue',
+  quit: 'Quit (progress is saved)',
+};
+
+async function select<T extends string>(message: string, choices: { name: T; message: string; disabled?: boolean | string }[], fallback: T): Promise<T> {
+  try {
+    const answer = await enquirer.prompt<{ choice: T }>({ type: 'select', name: 'choice', message, choices });
+    return answer.choice;
+  } catch {
+    return fallback; // enquirer rejects on Ctrl-C and Esc
+  }
+}
+
+export function createPrompter(): Prompter {
+  return {
+    stepAction: (step: Step, choices: StepChoice[]) =>
+      select(
+        'What next?',
+        choices.map((name) => ({ name, message: STEP_LABELS[name] })),
+        'quit',
+      ),
+    async chooseWay(step: Step, options: WayOption[]): Promise<Way> {
+      const usable = options.filter((o) => o.usable);
+      const name = await select(
+        `"${step.title}" can be done in several ways. Which one?`,
+        options.map((o) => ({ name: o.way.name, message: o.way.name, ...(o.usable ? {} : { disabled: o.reason }) })),
+        usable[0]!.way.name,
+      );
+      return (options.find((o) => o.way.name === name) ?? usable[0]!).way;
+    },
+    editAction: (edit: Edit) =>
+      select<EditChoice>(
+        `Change ${edit.file} as shown?`,
+        [
+          { name: 'apply', message: 'Yes, apply these changes' },
+          { name: 'editor', message: `No, I'll edit it myself in ${process.env.VISUAL || process.env.EDITOR || 'vi'}` },
+          { name: 'skip', message: 'Leave it as it is' },
+        ],
+        'skip',
+      ),
+  };
+}

@@ -1,0 +1,154 @@
+// Turns runner events into terminal output. One formatter per event kind: the mapped type makes a new
+// kind fail to compile until it is rendered here. Markdown goes through marked-terminal, loaded only
+// when prose is shown (interactive mode), so headless runs and quick commands start fast.
+import { Chalk, type ChalkInstance } from 'chalk';
+import { describeCheck } from '../checks/index.js';
+import type { Segment } from '../lab/model.js';
+import type { EventOf, EventType, RunnerEvent, StepStatus } from '../runner/events.js';
+
+export interface RenderOptions {
+  color: boolean;
+  /** Terminal width for wrapping prose. */
+  width: number;
+  write: (text: string) => void;
+  /** Show the lab's prose (interactive mode); headless runs show commands, output and checks only. */
+  prose: boolean;
+  /** The lab's variables, for describing checks that use them. */
+  vars: Record<string, string>;
+}
+
+type Formatters = { [T in EventType]: (event: EventOf<T>) => void };
+
+export interface Renderer {
+  render(event: RunnerEvent): void;
+}
+
+export type MarkdownToText = (markdown: string) => string;
+
+export async function loadMarkdown(color: boolean, width: number): Promise<MarkdownToText> {
+  const [{ Marked }, { markedTerminal }] = await Promise.all([import('marked'), import('marked-terminal')]);
+  const marked = new Marked();
+  const chalk = new Chalk({ level: color ? 1 : 0 });
+  marked.use(
+    // The types of marked-terminal lag behind marked's extension type.
+    markedTerminal({ reflowText: true, width: Math.min(width, 100), tab: 2, showSectionPrefix: false, firstHeading: chalk.bold, heading: chalk.bold }) as never,
+  );
+  return (markdown) => (marked.parse(markdown) as string).replace(/\n+$/, '\n');
+}
+
+export async function createRenderer(options: RenderOptions): Promise<Renderer> {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const markdown = options.prose ? await loadMarkdown(options.color, options.width) : undefined;
+  const out = options.write;
+  const line = (text = '') => out(`${text}\n`);
+  const { vars } = options;
+  let atLineStart = true;
+
+  const formatters: Formatters = {
+    'lab-start': ({ lab, workdir, mode, resumeAt }) => {
+      line(c.bold(lab.title));
+      if (markdown) {
+        line(c.dim(`${lab.summary}${lab.duration ? ` · ${lab.duration}` : ''}`));
+        line();
+        if (resumeAt === 0 && lab.intro) out(markdown(lab.intro));
+      }
+      line(c.dim(`Workspace: ${workdir}${mode === 'headless' ? ' · headless' : ''}`));
+      if (resumeAt > 0 && resumeAt < lab.steps.length) line(c.dim(`Resuming at step ${resumeAt + 1} (\`ocilab reset ${lab.id}\` starts over).`));
+      if (resumeAt >= lab.steps.length) line(c.green(`Every step of this lab is done. \`ocilab reset ${lab.id}\` starts over.`));
+    },
+    notice: ({ level, message }) => line(level === 'warn' ? c.yellow(`! ${message}`) : c.dim(message)),
+    'step-start': ({ step, index, total }) => {
+      line();
+      line(c.cyan.bold(`Step ${index + 1}/${total} · ${step.title}`));
+      if (markdown) for (const segment of step.content) out(showSegment(segment, markdown));
+    },
+    hint: ({ text, number, of }) => {
+      line(c.yellow(`Hint ${number}/${of}:`));
+      out(markdown ? markdown(text) : `${text}\n`);
+    },
+    'way-chosen': ({ way, reason }) => line(c.dim(`Using ${way.name} (${reason}).`)),
+    'command-start': ({ command }) => {
+      line(c.dim(`$ ${command.script.split('\n').join('\n  ')}`));
+      atLineStart = true;
+    },
+    output: ({ chunk }) => {
+      out(chunk);
+      atLineStart = chunk.endsWith('\n');
+    },
+    'command-end': ({ exitCode, timedOut, startError }) => {
+      if (!atLineStart) line();
+      atLineStart = true;
+      if (startError) line(c.red(`✗ could not start: ${startError}`));
+      else if (timedOut) line(c.red('✗ stopped: the command took longer than its timeout'));
+      else if (exitCode === undefined) line(c.red('✗ the command was ended by a signal'));
+      else if (exitCode !== 0) line(c.red(`✗ the command exited with status ${exitCode}`));
+    },
+    'command-skipped': ({ command, reason }) => line(c.dim(`↷ not run here: ${command.script.split('\n')[0]} — ${reason}`)),
+    edit: ({ edit, diff, applied }) => {
+      line(c.dim(`Changes to ${edit.file}:`));
+      for (const row of diff.split('\n')) line(row.startsWith('+') ? c.green(row) : row.startsWith('-') ? c.red(row) : c.dim(row));
+      if (applied) line(c.green(`✓ ${edit.file} updated`));
+    },
+    'checks-start': () => line(c.bold('Checks')),
+    'check-result': ({ result, label }) => {
+      if (result.status === 'passed') return line(`  ${c.green('✓')} ${label}`);
+      if (result.status === 'error') {
+        line(`  ${c.yellow('!')} ${label}: could not check — ${result.message}`);
+        if (result.hint) line(c.dim(`      hint: ${result.hint}`));
+        return;
+      }
+      line(`  ${c.red('✗')} ${label}`);
+      if (result.message) line(`      ${result.message}`);
+      line(`      expected: ${c.green(indent(result.expected))}`);
+      line(`      actual:   ${c.red(indent(result.actual))}`);
+      if (result.hint) line(c.dim(`      hint: ${result.hint}`));
+    },
+    'step-end': ({ status }) => {
+      const text: Record<StepStatus, string> = {
+        passed: c.green('Step done.'),
+        failed: c.red('Step not done yet.'),
+        error: c.yellow('Some checks could not run.'),
+        skipped: c.dim('Skipped.'),
+        read: '',
+      };
+      if (text[status]) line(text[status]);
+    },
+    'lab-end': ({ lab, passed, counts }) => {
+      line();
+      const summary = `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.error} could not be checked`;
+      line(passed ? c.green.bold(`✓ ${lab.title}: done (${summary}).`) : c.bold(`${lab.title}: ${summary}.`));
+    },
+  };
+
+  function showSegment(segment: Segment, toText: MarkdownToText): string {
+    switch (segment.kind) {
+      case 'markdown':
+        return toText(segment.text);
+      case 'command': {
+        const command = segment.command;
+        const label = 'name' in command ? `ocilab runs (way: ${command.name})` : 'ocilab runs';
+        return `${c.dim(`${label}:`)}\n${command.script
+          .split('\n')
+          .map((l) => `  ${c.yellow(l)}`)
+          .join('\n')}\n\n`;
+      }
+      case 'edit':
+        return `${c.dim(`ocilab can set in ${segment.edit.file}:`)}\n${Object.entries(segment.edit.set)
+          .map(([path, value]) => `  ${path} = ${JSON.stringify(value)}`)
+          .join('\n')}\n\n`;
+      case 'checks':
+        return `${c.dim('ocilab checks:')}\n${segment.checks.map((check) => `  • ${describeCheck(check, vars)}`).join('\n')}\n\n`;
+    }
+  }
+
+  return {
+    render(event) {
+      (formatters[event.type] as (e: RunnerEvent) => void)(event);
+    },
+  };
+}
+
+/** Multi-line values line up under the label. */
+function indent(text: string): string {
+  return text.replace(/\n/g, '\n                ');
+}

@@ -1,0 +1,65 @@
+// JSON edits of workspace files: set values at dotted paths, keep the file's indentation, show a diff.
+import type { Edit } from '../lab/model.js';
+
+export interface PlannedEdit {
+  before: string;
+  after: string;
+  diff: string;
+}
+
+/** Computes the new text of a JSON file with the edit's values set. Throws on invalid JSON. */
+export function planEdit(text: string, edit: Edit): PlannedEdit {
+  const data: unknown = JSON.parse(text);
+  for (const [path, value] of Object.entries(edit.set)) setPath(data, path, value);
+  const after = `${JSON.stringify(data, null, detectIndent(text))}\n`;
+  return { before: text, after, diff: lineDiff(text, after) };
+}
+
+/** Sets `value` at a dotted path such as `root.readonly`, creating objects on the way. */
+export function setPath(target: unknown, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target as Record<string, unknown>;
+  keys.slice(0, -1).forEach((key) => {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  });
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function detectIndent(text: string): string | number {
+  const indented = /^([ \t]+)\S/m.exec(text);
+  if (!indented) return 2;
+  const indent = indented[1] as string;
+  return indent.startsWith('\t') ? '\t' : indent.length;
+}
+
+const CONTEXT = 2;
+
+/** A unified-style line diff (`-`/`+`/` ` prefixes, `…` between distant hunks), enough for config files. */
+export function lineDiff(before: string, after: string): string {
+  const a = before.replace(/\n$/, '').split('\n');
+  const b = after.replace(/\n$/, '').split('\n');
+  // Longest common subsequence table, from the end.
+  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
+  const ops: { kind: ' ' | '-' | '+'; text: string }[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) ops.push({ kind: ' ', text: a[i++]! }), j++;
+    else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ kind: '-', text: a[i++]! });
+    else ops.push({ kind: '+', text: b[j++]! });
+  }
+  const near = ops.map((_, k) => ops.slice(Math.max(0, k - CONTEXT), k + CONTEXT + 1).some((op) => op.kind !== ' '));
+  const out: string[] = [];
+  ops.forEach((op, k) => {
+    if (near[k]) out.push(`${op.kind} ${op.text}`);
+    else if (near[k - 1]) out.push('…');
+  });
+  return out.join('\n');
+}

@@ -1,0 +1,26 @@
+// The events a lab run emits. The runner never prints: a renderer maps each event kind to output.
+import type { CheckResult } from '../checks/types.js';
+import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
+
+export type Mode = 'interactive' | 'headless';
+export type StepStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'read';
+
+export type RunnerEvent =
+  | { type: 'lab-start'; lab: Lab; workdir: string; mode: Mode; resumeAt: number }
+  | { type: 'notice'; level: 'info' | 'warn'; message: string }
+  | { type: 'step-start'; step: Step; index: number; total: number; mode: Mode }
+  | { type: 'hint'; text: string; number: number; of: number }
+  | { type: 'way-chosen'; way: Way; reason: string }
+  | { type: 'command-start'; command: Command | Way }
+  | { type: 'output'; chunk: string; stream: 'stdout' | 'stderr' }
+  | { type: 'command-end'; command: Command | Way; exitCode: number | undefined; timedOut: boolean; startError?: string }
+  | { type: 'command-skipped'; command: Command | Way; reason: string }
+  | { type: 'edit'; edit: Edit; diff: string; applied: boolean }
+  | { type: 'checks-start'; step: Step }
+  | { type: 'check-result'; result: CheckResult; label: string }
+  | { type: 'step-end'; step: Step; status: StepStatus }
+  | { type: 'lab-end'; lab: Lab; passed: boolean; counts: Record<StepStatus, number> };
+
+export type EventType = RunnerEvent['type'];
+export type EventOf<T extends EventType> = Extract<RunnerEvent, { type: T }>;
+export type Emit = (event: RunnerEvent) => void;

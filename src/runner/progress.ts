@@ -1,0 +1,80 @@
+// Progress per lab, kept in the XDG state directory and written atomically after every step.
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { StepStatus } from './events.js';
+
+export interface StepRecord {
+  status: StepStatus;
+  attempts: number;
+  hints: number;
+  /** Time spent on the step, summed over attempts. */
+  seconds: number;
+  /** ISO time of the last change. */
+  at: string;
+  /** The way used, when the step offered several. */
+  way?: string;
+}
+
+export interface LabProgress {
+  version: 1;
+  lab: string;
+  workdir: string;
+  /** The --var values the lab was started with, reused when it is resumed without them. */
+  vars: Record<string, string>;
+  steps: Record<string, StepRecord>;
+}
+
+const DONE: ReadonlySet<StepStatus> = new Set(['passed', 'skipped', 'read']);
+
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'ocilab');
+}
+
+function progressFile(labId: string): string {
+  return join(stateDir(), 'progress', `${labId}.json`);
+}
+
+export function newProgress(labId: string, workdir: string, vars: Record<string, string> = {}): LabProgress {
+  return { version: 1, lab: labId, workdir, vars, steps: {} };
+}
+
+/** The saved progress, or undefined when there is none (or it is unreadable: starting over loses nothing). */
+export async function loadProgress(labId: string): Promise<LabProgress | undefined> {
+  try {
+    const data = JSON.parse(await readFile(progressFile(labId), 'utf8')) as LabProgress;
+    return data.version === 1 && data.lab === labId && typeof data.steps === 'object' ? { ...data, vars: data.vars ?? {} } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes to a temporary file and renames it, so a crash or Ctrl-C never leaves half a file. */
+export async function saveProgress(progress: LabProgress): Promise<void> {
+  const file = progressFile(progress.lab);
+  await mkdir(dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(progress, null, 2)}\n`);
+  await rename(temp, file);
+}
+
+export async function resetProgress(labId: string): Promise<boolean> {
+  const existed = (await loadProgress(labId)) !== undefined;
+  await rm(progressFile(labId), { force: true });
+  return existed;
+}
+
+export function isDone(record: StepRecord | undefined): boolean {
+  return record !== undefined && DONE.has(record.status);
+}
+
+/** Index of the first step not done yet; `stepIds.length` when all are. */
+export function resumeIndex(progress: LabProgress, stepIds: readonly string[]): number {
+  const index = stepIds.findIndex((id) => !isDone(progress.steps[id]));
+  return index < 0 ? stepIds.length : index;
+}
+
+export function record(progress: LabProgress, stepId: string, update: Partial<StepRecord> & { status: StepStatus }): void {
+  const previous = progress.steps[stepId] ?? { status: update.status, attempts: 0, hints: 0, seconds: 0, at: '' };
+  progress.steps[stepId] = { ...previous, ...update, at: new Date().toISOString() };
+}

@@ -1,0 +1,101 @@
+// verify: runs only the checks of a lab against what is already in the workspace.
+// For a student who typed the commands by hand, or an instructor checking a machine.
+import type { CheckResult } from '../checks/types.js';
+import type { Lab, Step, Way } from '../lab/model.js';
+import { runScript } from '../sys/exec.js';
+import type { RunnerEvent } from './events.js';
+import { judgeChecks, rootAccess } from './run.js';
+import { assessWays } from './ways.js';
+
+export interface VerifiedCheck {
+  kind: string;
+  status: CheckResult['status'];
+  message: string;
+  expected?: string;
+  actual?: string;
+  hint?: string;
+  label: string;
+}
+
+export interface VerifiedStep {
+  id: string;
+  title: string;
+  status: 'passed' | 'failed' | 'skipped' | 'error';
+  checks: VerifiedCheck[];
+}
+
+export interface VerifyReport {
+  lab: string;
+  passed: boolean;
+  steps: VerifiedStep[];
+}
+
+export interface VerifyOptions {
+  workdir: string;
+  vars: Record<string, string>;
+  use?: string;
+  signal: AbortSignal;
+  /** Called as each check finishes, for live output. */
+  onResult?: (step: Step, check: VerifiedCheck) => void;
+}
+
+export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<VerifyReport> {
+  const root = (await rootAccess()) === 'root';
+  const steps: VerifiedStep[] = [];
+  for (const step of lab.steps) {
+    if (step.checks.length === 0) {
+      steps.push({ id: step.id, title: step.title, status: 'skipped', checks: [] });
+      continue;
+    }
+    const checks: VerifiedCheck[] = [];
+    const stepOutput = needsOutput(step) ? await rerunReadonly(step, options, root) : undefined;
+    const collect = (event: RunnerEvent) => {
+      if (event.type !== 'check-result') return;
+      const { result, label } = event;
+      const check: VerifiedCheck = {
+        kind: result.check.kind,
+        status: result.status,
+        message: result.message,
+        label,
+        ...(result.status === 'failed' ? { expected: result.expected, actual: result.actual } : {}),
+        ...(result.status !== 'passed' && result.hint ? { hint: result.hint } : {}),
+      };
+      checks.push(check);
+      options.onResult?.(step, check);
+    };
+    const status = await judgeChecks(
+      step,
+      { workdir: options.workdir, vars: options.vars, root, signal: options.signal, ...(stepOutput !== undefined ? { stepOutput } : {}) },
+      collect,
+    );
+    steps.push({ id: step.id, title: step.title, status: status === 'read' ? 'skipped' : status, checks });
+  }
+  return { lab: lab.id, passed: steps.every((s) => s.status === 'passed' || s.status === 'skipped'), steps };
+}
+
+function needsOutput(step: Step): boolean {
+  return step.checks.some((c) => c.kind === 'output' || c.kind === 'tags');
+}
+
+/** Output checks judge what the step's command prints; the parser made sure such commands only read. */
+async function rerunReadonly(step: Step, options: VerifyOptions, root: boolean): Promise<string | undefined> {
+  let output = '';
+  for (const action of step.actions) {
+    let command;
+    if (action.kind === 'command') command = action.command;
+    else if (action.kind === 'ways') command = await pickWay(action.ways, options, root);
+    else continue;
+    if (!command) return undefined;
+    const result = await runScript(command.script, { cwd: options.workdir, env: options.vars, timeoutMs: command.timeout * 1000, asRoot: root, signal: options.signal });
+    output = result.output;
+  }
+  return output;
+}
+
+async function pickWay(ways: Way[], options: VerifyOptions, root: boolean): Promise<Way | undefined> {
+  const chosen = ways.find((w) => w.name === options.use);
+  if (chosen) return chosen;
+  return (await assessWays(ways, options.workdir, root)).find((o) => o.usable)?.way;
+}
+
+
