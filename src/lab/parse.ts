@@ -82,7 +82,7 @@ interface FrontMatterRead {
 
 function readFrontMatter(lines: string[], report: Report): FrontMatterRead | undefined {
   if (lines[0]?.trim() !== '---') {
-    report(1, 'a lab starts with YAML front matter between two `---` lines', '---\nocilab: 1\nid: my-lab\n...\n---');
+    report(1, 'a lab starts with YAML front matter between two `---` lines', '--- / ocilab: 1 / id: my-lab / title: ... / summary: ... / ---');
     return undefined;
   }
   const close = lines.findIndex((line, i) => i > 0 && line.trim() === '---');
