@@ -31,8 +31,26 @@ export async function loadMarkdown(color: boolean, width: number): Promise<Markd
   const chalk = new Chalk({ level: color ? 1 : 0 });
   marked.use(
     // The types of marked-terminal lag behind marked's extension type.
-    markedTerminal({ reflowText: true, width: Math.min(width, 100), tab: 2, showSectionPrefix: false, firstHeading: chalk.bold, heading: chalk.bold }) as never,
+    markedTerminal({
+      reflowText: true,
+      width: Math.min(width, 100),
+      tab: 2,
+      showSectionPrefix: false,
+      firstHeading: chalk.bold,
+      heading: chalk.bold,
+      // Tables are drawn by cli-table3, which colours its borders unless told not to.
+      ...(color ? {} : { tableOptions: { style: { head: [], border: [] } } }),
+    }) as never,
   );
+  marked.use({
+    renderer: {
+      // marked-terminal renders the text of tight list items raw, so **bold** and `code` showed their
+      // markers (marked-terminal issue #371); render such text's inline tokens instead.
+      text(token) {
+        return 'tokens' in token && token.tokens ? this.parser.parseInline(token.tokens) : false;
+      },
+    },
+  });
   return (markdown) => (marked.parse(markdown) as string).replace(/\n+$/, '\n');
 }
 
@@ -50,7 +68,7 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
       if (markdown) {
         line(c.dim(`${lab.summary}${lab.duration ? ` · ${lab.duration}` : ''}`));
         line();
-        if (resumeAt === 0 && lab.intro) out(markdown(lab.intro));
+        if (resumeAt === 0 && lab.intro) out(`${markdown(lab.intro)}\n`);
       }
       line(c.dim(`Workspace: ${workdir}${mode === 'headless' ? ' · headless' : ''}`));
       if (resumeAt > 0 && resumeAt < lab.steps.length) line(c.dim(`Resuming at step ${resumeAt + 1} (\`ocilab reset ${lab.id}\` starts over).`));
