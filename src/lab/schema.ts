@@ -70,8 +70,11 @@ const validRegex = z.string().refine(
   { message: 'not a valid regular expression' },
 );
 
-const textExpectations = {
+const exitExpectation = {
   exit: z.number().int().min(0).max(255).optional(),
+};
+
+const textExpectations = {
   equals: z.union([z.string(), z.number()]).transform(String).optional(),
   contains: z.union([z.string(), z.number()]).transform(String).optional(),
   matches: validRegex.optional(),
@@ -90,7 +93,7 @@ const common = {
 
 /** Each check names its kind by the key it starts with. */
 export const checkSchemas = {
-  command: z.object({ command: z.string().min(1), ...common, ...textExpectations }).strict(),
+  command: z.object({ command: z.string().min(1), ...common, ...exitExpectation, ...textExpectations }).strict(),
   output: z.object({ output: z.literal('step'), ...common, ...textExpectations }).strict(),
   file: z
     .object({
@@ -110,6 +113,7 @@ export const checkSchemas = {
       bundle: z.string().min(1).default('.'),
       listsDirectory: z.string().min(1).optional(),
       ...common,
+      ...exitExpectation,
       ...textExpectations,
     })
     .strict(),

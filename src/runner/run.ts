@@ -295,6 +295,8 @@ export async function judgeChecks(step: Step, context: CheckContext, emit: Emit)
     failed ||= result.status === 'failed';
     errored ||= result.status === 'error';
   }
+  // A check cut short by Ctrl-C reports an error; the run as a whole was cancelled.
+  if (context.signal?.aborted) throw new CancelledError();
   return failed ? 'failed' : errored ? 'error' : 'passed';
 }
 

@@ -1,0 +1,29 @@
+// The `command` check: a shell script run in the workspace, judged by its exit status and output.
+import type { CommandCheck } from '../lab/model.js';
+import { runScript } from '../sys/exec.js';
+import { judgeText } from './text.js';
+import type { CheckContext, CheckOutcome } from './types.js';
+
+const TIMEOUT_MS = 60_000;
+
+export async function commandCheck(check: CommandCheck, ctx: CheckContext): Promise<CheckOutcome> {
+  const result = await runScript(check.run, {
+    cwd: ctx.workdir,
+    env: ctx.vars,
+    asRoot: ctx.root,
+    timeoutMs: TIMEOUT_MS,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  if (result.startError) return { status: 'error', message: `Could not start bash to run the check: ${result.startError}` };
+  if (result.cancelled) return { status: 'error', message: 'The check was cancelled.' };
+  if (result.timedOut) {
+    return {
+      status: 'failed',
+      message: `The check's command did not finish within ${TIMEOUT_MS / 1000} seconds and was stopped.`,
+      expected: `finishes within ${TIMEOUT_MS / 1000} seconds`,
+      actual: 'still running; stopped',
+    };
+  }
+  // Judge what the learner would have seen in a terminal: stdout and stderr as they came.
+  return judgeText(result.output, result.exitCode, check);
+}

@@ -1,0 +1,106 @@
+// Running a check of any kind, and naming it for the learner. Each kind lives in its own module; the
+// mapped types below make a new kind of check fail to compile until it is handled and described.
+import type { Check, CheckKind, FileCheck, TextExpectations } from '../lab/model.js';
+import { expand } from '../lab/variables.js';
+import { commandCheck } from './command.js';
+import { fileCheck } from './file.js';
+import { jsonCheck } from './json.js';
+import { outputCheck } from './output.js';
+import { probeCheck } from './probe.js';
+import { tagsCheck } from './tags.js';
+import { describeLineCount } from './text.js';
+import type { CheckContext, CheckOutcome, CheckResult } from './types.js';
+
+type CheckOf<K extends CheckKind> = Extract<Check, { kind: K }>;
+
+type Handlers = { [K in CheckKind]: (check: CheckOf<K>, ctx: CheckContext) => Promise<CheckOutcome> };
+
+const handlers: Handlers = {
+  command: commandCheck,
+  output: outputCheck,
+  file: fileCheck,
+  json: jsonCheck,
+  probe: probeCheck,
+  tags: tagsCheck,
+};
+
+/** Runs one check. A check that throws could not be run: that is an `error`, never a failure. */
+export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckResult> {
+  let outcome: CheckOutcome;
+  try {
+    outcome = await judge(check.kind, check, ctx);
+  } catch (error) {
+    outcome = { status: 'error', message: `The check could not run: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return { ...outcome, check };
+}
+
+// Generic over the kind so TypeScript can pair handlers[kind] with the check of that kind.
+function judge<K extends CheckKind>(kind: K, check: CheckOf<K>, ctx: CheckContext): Promise<CheckOutcome> {
+  return handlers[kind](check, ctx);
+}
+
+const FILE_TYPE_WORDS: Record<NonNullable<FileCheck['type']>, string> = {
+  file: 'a regular file',
+  directory: 'a directory',
+  symlink: 'a symbolic link',
+};
+
+type Describers = { [K in CheckKind]: (check: CheckOf<K>, vars: Record<string, string>) => string };
+
+const describers: Describers = {
+  command: (check) => `\`${firstLine(check.run)}\`: ${describeText(check)}`,
+  output: (check) => `the step's output: ${describeText(check, false)}`,
+  file: (check, vars) => {
+    const where = check.root === undefined ? expand(check.path, vars) : `${expand(check.path, vars)} in ${expand(check.root, vars)}`;
+    if (check.exists === false) return `${where}: does not exist`;
+    const properties = [
+      'exists',
+      ...(check.type ? [`is ${FILE_TYPE_WORDS[check.type]}`] : []),
+      ...(check.notEmpty ? ['not empty'] : []),
+      ...(check.executable ? ['executable'] : []),
+    ];
+    return `${where}: ${properties.join(', ')}`;
+  },
+  json: (check, vars) => {
+    const file = expand(check.file, vars);
+    if (check.path === undefined) return `${file} is valid JSON`;
+    return `${file}: ${check.path} ${check.equals === undefined ? 'is present' : `is ${JSON.stringify(check.equals)}`}`;
+  },
+  probe: (check, vars) => {
+    const expectations = [
+      describeText(check),
+      ...(check.listsDirectory !== undefined ? [`lists the entries of ${expand(check.listsDirectory, vars)}`] : []),
+    ];
+    return `in the container, \`${check.args.map((arg) => expand(arg, vars)).join(' ')}\`: ${expectations.join(', ')}`;
+  },
+  tags: (check, vars) => `the output lists the tags of ${expand(check.repository, vars)} at ${expand(check.registry, vars)}`,
+};
+
+/** A short label for a check: its title when the lab gives one, else what it verifies. */
+export function describeCheck(check: Check, vars: Record<string, string>): string {
+  if (check.title !== undefined) return expand(check.title, vars);
+  return describe(check.kind, check, vars);
+}
+
+function describe<K extends CheckKind>(kind: K, check: CheckOf<K>, vars: Record<string, string>): string {
+  return describers[kind](check, vars);
+}
+
+/** `exit status 0, output matches /^runc/`; with nothing expected a process must exit 0. */
+function describeText(exp: TextExpectations, hasExitStatus = true): string {
+  const parts = [
+    ...(exp.exit !== undefined ? [`exit status ${exp.exit}`] : []),
+    ...(exp.equals !== undefined ? [`output is ${JSON.stringify(firstLine(exp.equals))}`] : []),
+    ...(exp.contains !== undefined ? [`output contains ${JSON.stringify(firstLine(exp.contains))}`] : []),
+    ...(exp.matches !== undefined ? [`output matches /${exp.matches}/`] : []),
+    ...(exp.lines !== undefined ? [`${describeLineCount(exp.lines)} of output`] : []),
+  ];
+  if (parts.length > 0) return parts.join(', ');
+  return hasExitStatus ? 'exit status 0' : 'recorded';
+}
+
+function firstLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines.length > 1 ? `${lines[0]} …` : (lines[0] ?? '');
+}

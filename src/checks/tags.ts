@@ -1,0 +1,89 @@
+// The `tags` check: the step's output, one tag a line, is exactly the tag list the registry reports
+// for the repository — no other lines, and no page of the list left out.
+import type { TagsCheck } from '../lab/model.js';
+import { expand } from '../lab/variables.js';
+import { RegistryError } from '../oci/errors.js';
+import { listTags } from '../oci/tags.js';
+import { NO_STEP_OUTPUT } from './output.js';
+import type { CheckContext, CheckOutcome } from './types.js';
+
+/** How many offending names a message quotes. */
+const EXAMPLES = 3;
+
+export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<CheckOutcome> {
+  if (ctx.stepOutput === undefined) return { status: 'error', message: NO_STEP_OUTPUT };
+  const registry = expand(check.registry, ctx.vars);
+  const repository = expand(check.repository, ctx.vars);
+  const lines = ctx.stepOutput
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+
+  if (lines.length === 0) {
+    return {
+      status: 'failed',
+      message: `The output is empty; expected the tags of ${repository}, one a line.${redirectAdvice(registry)}`,
+      expected: `the tags of ${repository}, one a line`,
+      actual: '(no output)',
+    };
+  }
+
+  let tags: string[];
+  try {
+    tags = await listTags(registry, repository, ctx.signal ? { signal: ctx.signal } : {});
+  } catch (error) {
+    if (error instanceof RegistryError) return { status: 'error', message: error.message };
+    throw error;
+  }
+
+  const known = new Set(tags);
+  const listed = new Set(lines);
+  const extra = [...listed].filter((line) => !known.has(line));
+  const missing = tags.filter((tag) => !listed.has(tag));
+  if (extra.length === 0 && missing.length === 0) {
+    return { status: 'passed', message: `the output lists all ${tags.length} tags of ${repository}` };
+  }
+
+  const tagLines = lines.filter((line) => known.has(line)).length;
+  const problems: string[] = [];
+  if (extra.length > 0) {
+    const verb = extra.length === 1 ? 'is not a tag' : 'are not tags';
+    problems.push(`${count(extra.length, 'line', 'lines')} of the output ${verb} of ${repository}: ${examples(extra)}.${jsonAdvice(lines)}`);
+  }
+  if (missing.length > 0) {
+    problems.push(
+      `${count(missing.length, 'tag', 'tags')} of the ${tags.length} the registry reports ${missing.length === 1 ? 'is' : 'are'} missing: ${examples(missing)}. ` +
+        'Only the first page? The registry sends the rest through the Link header.',
+    );
+  }
+  return {
+    status: 'failed',
+    message: problems.join(' '),
+    expected: `the ${tags.length} tags of ${repository}, one a line`,
+    actual: `${count(lines.length, 'line', 'lines')}: ${count(tagLines, 'tag', 'tags')}, ${count(lines.length - tagLines, 'other line', 'other lines')}`,
+  };
+}
+
+// registry.k8s.io answers the tags API with a 307 to another host; curl without -L prints nothing.
+function redirectAdvice(registry: string): string {
+  let host: string | undefined;
+  try {
+    host = new URL(registry).hostname;
+  } catch {
+    return '';
+  }
+  return host === 'registry.k8s.io' ? ' registry.k8s.io answers the tags API with a redirect to another host: curl needs -L to follow it.' : '';
+}
+
+function jsonAdvice(lines: string[]): string {
+  return lines[0]?.startsWith('{') ? " This looks like the registry's JSON: print only the tags (e.g. jq -r '.tags[]')." : '';
+}
+
+function examples(names: string[]): string {
+  const shown = names.slice(0, EXAMPLES).map((name) => JSON.stringify(name));
+  return names.length > EXAMPLES ? `${shown.join(', ')} and ${names.length - EXAMPLES} more` : shown.join(', ');
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -1,0 +1,187 @@
+// Probes against the real runc: a busybox rootfs, bundles made with `runc spec`, and a check after
+// every probe that no container and no temporary bundle were left behind.
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AjvDraft04 from 'ajv-draft-04';
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PROBE_NEEDS_ROOT, RUNC_MISSING, probeCheck, probeConfig } from '../../src/checks/probe.js';
+import type { CheckContext } from '../../src/checks/types.js';
+import type { ProbeCheck } from '../../src/lab/model.js';
+import { makeBusyboxRootfs } from '../helpers/rootfs.js';
+
+// ajv-draft-04 is CommonJS: under NodeNext its default import is the module, whose `default` is the class.
+const Ajv = AjvDraft04.default;
+
+/** shared/ lies beside the repository. */
+const RUNTIME_SPEC_SCHEMAS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'oci-schemas', 'runtime-spec');
+const isRoot = process.geteuid?.() === 0;
+
+let workdir: string;
+
+/** `runc spec` as it comes: hostname "runc", terminal true, args ["sh"], readonly rootfs. */
+async function runcSpec(bundle: string): Promise<Record<string, unknown>> {
+  await mkdir(bundle, { recursive: true });
+  await execa('runc', ['spec'], { cwd: bundle });
+  return JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as Record<string, unknown>;
+}
+
+function check(bundle: string, args: string[], fields: Partial<ProbeCheck> = {}): ProbeCheck {
+  return { kind: 'probe', line: 1, bundle, args, ...fields };
+}
+
+const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({ workdir, vars: { name: 'runc-demo' }, root: true, ...over });
+
+async function probeContainers(): Promise<string[]> {
+  const { stdout } = await execa('runc', ['list', '--quiet']);
+  return stdout.split('\n').filter((id) => id.startsWith('ocilab-probe-'));
+}
+
+/** Temporary bundles of probes, except those an earlier, interrupted run may have left. */
+async function newProbeTempDirs(before: ReadonlySet<string>): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((name) => name.startsWith('ocilab-probe-') && !before.has(name));
+}
+
+describe('probeConfig', () => {
+  let spec: Record<string, unknown>;
+  let specDir: string;
+
+  beforeAll(async () => {
+    specDir = await mkdtemp(join(tmpdir(), 'ocilab-probetest-spec-'));
+    spec = await runcSpec(specDir);
+  });
+
+  afterAll(async () => {
+    await rm(specDir, { recursive: true, force: true });
+  });
+
+  it('makes a config.json valid under the OCI runtime-spec schema', async () => {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    for (const file of await readdir(RUNTIME_SPEC_SCHEMAS)) {
+      if (/^(defs.*|config-(?!schema).*)\.json$/.test(file)) {
+        ajv.addSchema(JSON.parse(await readFile(join(RUNTIME_SPEC_SCHEMAS, file), 'utf8')) as object, file);
+      }
+    }
+    const validate = ajv.compile(JSON.parse(await readFile(join(RUNTIME_SPEC_SCHEMAS, 'config-schema.json'), 'utf8')) as object);
+    const config = probeConfig(spec, ['hostname'], '/var/lib/lab/rootfs');
+    expect(validate(config), ajv.errorsText(validate.errors)).toBe(true);
+    // The schema does catch mistakes, so the pass above means something.
+    expect(validate({ ...config, process: { ...config.process, args: 'hostname' } })).toBe(false);
+  });
+
+  it('turns the terminal off, sets the arguments and makes the rootfs absolute, leaving the rest', () => {
+    const config = probeConfig(spec, ['ls', '-1a', '/'], '/work/rootfs');
+    expect(config.process).toMatchObject({ terminal: false, args: ['ls', '-1a', '/'], cwd: '/' });
+    expect(config.root).toEqual({ path: '/work/rootfs', readonly: true });
+    expect(config.hostname).toBe('runc');
+    expect(config.linux).toEqual(spec.linux);
+  });
+
+  it('does not change the config it copies', () => {
+    const before = structuredClone(spec);
+    probeConfig(spec, ['hostname'], '/x');
+    expect(spec).toEqual(before);
+  });
+});
+
+describe.skipIf(!isRoot)('probe check with runc (needs root: skipped when not running as root)', () => {
+  let demoConfig: string;
+  let earlierTempDirs: Set<string>;
+
+  beforeAll(async () => {
+    earlierTempDirs = new Set(await newProbeTempDirs(new Set()));
+    workdir = await mkdtemp(join(tmpdir(), 'ocilab-probetest-'));
+    // `default` is runc spec untouched; `demo` is the lab's edited copy, sharing default's rootfs
+    // through a relative root.path, as a learner might.
+    await makeBusyboxRootfs(join(workdir, 'default', 'rootfs'));
+    await runcSpec(join(workdir, 'default'));
+    const demo = await runcSpec(join(workdir, 'demo'));
+    demo.hostname = 'runc-demo';
+    demo.root = { path: '../default/rootfs', readonly: false };
+    demoConfig = `${JSON.stringify(demo, null, 2)}\n`;
+    await writeFile(join(workdir, 'demo', 'config.json'), demoConfig);
+  });
+
+  afterEach(async () => {
+    expect(await probeContainers()).toEqual([]);
+    expect(await newProbeTempDirs(earlierTempDirs)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await rm(workdir, { recursive: true, force: true });
+  });
+
+  it('passes when the hostname inside the container is the expected one', async () => {
+    expect(await probeCheck(check('demo', ['hostname'], { equals: 'runc-demo' }), ctx())).toMatchObject({ status: 'passed' });
+  });
+
+  it("fails with runc's default hostname, showing expected and actual", async () => {
+    expect(await probeCheck(check('default', ['hostname'], { equals: 'runc-demo' }), ctx())).toMatchObject({
+      status: 'failed',
+      expected: 'runc-demo',
+      actual: 'runc',
+    });
+  });
+
+  it("expands lab variables in the probe's arguments", async () => {
+    expect(await probeCheck(check('demo', ['echo', '${name}'], { equals: 'runc-demo' }), ctx())).toMatchObject({ status: 'passed' });
+  });
+
+  it('runs the process as PID 1 of its own namespace', async () => {
+    expect(await probeCheck(check('default', ['sh', '-c', 'echo $$'], { equals: '1' }), ctx())).toMatchObject({ status: 'passed' });
+  });
+
+  it('passes when ls lists exactly the entries of the rootfs', async () => {
+    expect(await probeCheck(check('default', ['ls', '-1a', '/'], { listsDirectory: 'rootfs' }), ctx())).toMatchObject({
+      status: 'passed',
+    });
+  });
+
+  it('names the missing and extra entries of a listing', async () => {
+    const outcome = await probeCheck(check('default', ['ls', '/'], { listsDirectory: 'rootfs/bin' }), ctx());
+    expect(outcome).toMatchObject({ status: 'failed' });
+    expect(outcome.message).toMatch(/^The output does not list exactly the entries of rootfs\/bin: missing busybox, cat, .*; not in rootfs\/bin: bin, dev, /);
+  });
+
+  it('judges the exit status of the process in the container', async () => {
+    expect(await probeCheck(check('demo', ['sh', '-c', 'exit 3'], { exit: 3 }), ctx())).toMatchObject({ status: 'passed' });
+    expect(await probeCheck(check('demo', ['sh', '-c', 'exit 3']), ctx())).toMatchObject({ status: 'failed', expected: 'exit status 0' });
+  });
+
+  it('says what runc reported when the process cannot start, and still deletes the container', async () => {
+    const outcome = await probeCheck(check('demo', ['no-such-command']), ctx());
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      expected: '`no-such-command` runs in the container',
+      actual: 'unable to start container process: exec: "no-such-command": executable file not found in $PATH',
+    });
+    expect(outcome.message).toMatch(/^runc could not run `no-such-command` in the container: unable to start/);
+  });
+
+  it("leaves the learner's bundle as it was", async () => {
+    await probeCheck(check('demo', ['hostname']), ctx());
+    expect(await readFile(join(workdir, 'demo', 'config.json'), 'utf8')).toBe(demoConfig);
+    expect((await readdir(join(workdir, 'demo'))).sort()).toEqual(['config.json']);
+  });
+
+  it('fails a bundle without config.json, saying runc spec writes one', async () => {
+    const outcome = await probeCheck(check('default/rootfs', ['hostname']), ctx());
+    expect(outcome).toMatchObject({ status: 'failed', actual: 'no such file' });
+    expect(outcome.message).toContain('`runc spec` writes one');
+  });
+
+  it('is an error without root, telling to use sudo', async () => {
+    expect(await probeCheck(check('demo', ['hostname']), ctx({ root: false }))).toEqual({ status: 'error', message: PROBE_NEEDS_ROOT });
+  });
+
+  it('is an error saying how to install runc when it is missing', async () => {
+    vi.stubEnv('PATH', '/nonexistent');
+    try {
+      expect(await probeCheck(check('demo', ['hostname']), ctx())).toEqual({ status: 'error', message: RUNC_MISSING });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});

@@ -1,0 +1,163 @@
+// Scripted doubles of how public registries answer `GET /v2/<name>/tags/list`, for behaviour the
+// local distribution registry does not show: Docker Hub's token challenge, registry.k8s.io's redirect
+// to another host, and Link pagination (including links a client must refuse). Each server records
+// the requests it saw, so tests can assert what was (not) sent where.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+export interface SeenRequest {
+  /** Path and query, e.g. `/v2/library/busybox/tags/list?n=2&last=b`. */
+  path: string;
+  authorization: string | undefined;
+}
+
+export interface FakeServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  requests: SeenRequest[];
+  close(): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+
+/** An HTTP server on a free loopback port that records every request before handling it. */
+export async function serve(handler: Handler): Promise<FakeServer> {
+  const requests: SeenRequest[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    requests.push({ path: `${url.pathname}${url.search}`, authorization: req.headers.authorization });
+    handler(req, res, url);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('fake registry has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function tagsPath(repository: string): string {
+  return `/v2/${repository}/tags/list`;
+}
+
+/** Serves the whole tag list of one repository; anything else is the distribution API's 404. */
+function tagList(repository: string, tags: readonly string[]): Handler {
+  return (_req, res, url) => {
+    if (url.pathname === tagsPath(repository)) return json(res, 200, { name: repository, tags });
+    json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry', detail: { name: repository } }] });
+  };
+}
+
+export interface DockerHubLike {
+  registry: FakeServer;
+  /** The token service, on a host of its own as auth.docker.io is. */
+  auth: FakeServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Docker Hub: the registry answers 401 with `WWW-Authenticate: Bearer realm=...,service=...,scope=...`
+ * until it gets the token its token service hands out anonymously. `tokenField` is where the token
+ * service puts it (`token` for Docker's, `access_token` for OAuth2-style services).
+ */
+export async function startDockerHubLike(
+  repository: string,
+  tags: readonly string[],
+  tokenField: 'token' | 'access_token' = 'token',
+): Promise<DockerHubLike> {
+  const token = 'anonymous-pull-token';
+  const auth = await serve((_req, res, url) => {
+    const scopeOk = url.searchParams.get('scope') === `repository:${repository}:pull`;
+    const serviceOk = url.searchParams.get('service') === 'registry.fake.io';
+    if (url.pathname !== '/token' || !scopeOk || !serviceOk) return json(res, 400, { details: 'bad token request' });
+    json(res, 200, { [tokenField]: token, expires_in: 300 });
+  });
+  const serveTags = tagList(repository, tags);
+  const registry = await serve((req, res, url) => {
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      const challenge = `Bearer realm="${auth.url}/token",service="registry.fake.io",scope="repository:${repository}:pull"`;
+      return json(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'WWW-Authenticate': challenge });
+    }
+    serveTags(req, res, url);
+  });
+  return { registry, auth, close: async () => void (await Promise.all([registry.close(), auth.close()])) };
+}
+
+export interface K8sLike {
+  /** Where learners point curl: it only redirects. */
+  front: FakeServer;
+  /** The host the redirect leads to (an Artifact Registry in real life), on another port. */
+  backend: FakeServer;
+  close(): Promise<void>;
+}
+
+/**
+ * registry.k8s.io: every `/v2/` request is answered with a 307 to the same path on another host.
+ * With `challenge`, the front first demands an anonymous token (as Docker Hub does before redirecting
+ * blob downloads to its CDN), so a client that forwards Authorization across hosts gets caught: the
+ * backend records what it received.
+ */
+export async function startK8sLike(repository: string, tags: readonly string[], challenge = false): Promise<K8sLike> {
+  const backend = await serve(tagList(repository, tags));
+  const token = 'front-token';
+  const auth = await serve((_req, res) => json(res, 200, { token }));
+  const front = await serve((req, res, url) => {
+    if (challenge && req.headers.authorization !== `Bearer ${token}`) {
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="${auth.url}/token",service="front"` });
+      return res.end();
+    }
+    res.writeHead(307, { Location: `${backend.url}${url.pathname}${url.search}` });
+    res.end('<a href="...">Temporary Redirect</a>.\n');
+  });
+  return { front, backend, close: async () => void (await Promise.all([front.close(), backend.close(), auth.close()])) };
+}
+
+/**
+ * How the next page is linked: `relative` (`</v2/...>`, as distribution does), `absolute`
+ * (`<http://same-host/v2/...>`), `foreign` (a page on another host, which a client must refuse), or
+ * `loop` (back to the first page, forever).
+ */
+export type LinkStyle = 'relative' | 'absolute' | 'foreign' | 'loop';
+
+export interface Paginated {
+  registry: FakeServer;
+  /** The other host a `foreign` link names; it must never be asked anything. */
+  foreign: FakeServer;
+  close(): Promise<void>;
+}
+
+/** A registry that returns `pageSize` tags a page, with `Link: <...>; rel="next"` to the rest. */
+export async function startPaginated(repository: string, tags: readonly string[], pageSize: number, style: LinkStyle): Promise<Paginated> {
+  const foreign = await serve(tagList(repository, tags));
+  const registry = await serve((_req, res, url) => {
+    if (url.pathname !== tagsPath(repository)) return tagList(repository, tags)(_req, res, url);
+    const last = url.searchParams.get('last');
+    const start = last === null ? 0 : tags.indexOf(last) + 1;
+    const page = tags.slice(start, start + pageSize);
+    const more = start + pageSize < tags.length;
+    const nextPath = `${tagsPath(repository)}?n=${pageSize}&last=${encodeURIComponent(page[page.length - 1] ?? '')}`;
+    const target = {
+      relative: nextPath,
+      absolute: `${registry.url}${nextPath}`,
+      foreign: `${foreign.url}${nextPath}`,
+      loop: tagsPath(repository),
+    }[style];
+    json(res, 200, { name: repository, tags: page }, more ? { Link: `<${target}>; rel="next"` } : {});
+  });
+  return { registry, foreign, close: async () => void (await Promise.all([registry.close(), foreign.close()])) };
+}
+
+/** A registry that refuses every request with `status` and the distribution API's error JSON. */
+export function startRefusing(status: number, code: string, message: string, headers: Record<string, string> = {}): Promise<FakeServer> {
+  return serve((_req, res) => json(res, status, { errors: [{ code, message, detail: null }] }, headers));
+}

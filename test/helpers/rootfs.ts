@@ -1,0 +1,23 @@
+// A minimal root filesystem for runc: Debian's static busybox and a few applet links, enough for
+// probes such as `hostname`, `sh -c` and `ls /`.
+import { chmod, copyFile, mkdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Debian's busybox-static: statically linked, so it runs in a rootfs with no libraries. */
+export const BUSYBOX = '/bin/busybox';
+
+export const APPLETS = ['sh', 'hostname', 'ps', 'ls', 'echo', 'cat'] as const;
+const EMPTY_DIRS = ['proc', 'sys', 'dev', 'tmp', 'etc'] as const;
+
+/**
+ * Fills `dir` (created if needed) with bin/busybox, absolute links `bin/<applet> -> /bin/busybox` as
+ * an image would have them, and the directories runc mounts over.
+ */
+export async function makeBusyboxRootfs(dir: string): Promise<void> {
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  for (const name of EMPTY_DIRS) await mkdir(join(dir, name), { recursive: true });
+  await chmod(join(dir, 'tmp'), 0o1777);
+  await copyFile(BUSYBOX, join(dir, 'bin', 'busybox'));
+  await chmod(join(dir, 'bin', 'busybox'), 0o755);
+  for (const applet of APPLETS) await symlink('/bin/busybox', join(dir, 'bin', applet));
+}
