@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const CLI = process.env.OCILAB_BENCH_CLI ?? join(ROOT, 'dist', 'bin', 'ocilab.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const GOALS = { version: 0.15, list: 0.15, firstStep: 0.25 };
 

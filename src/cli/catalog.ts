@@ -1,13 +1,10 @@
 // Finds labs: the ones shipped in labs/, or a file given by path; `<lab>` is an id, a number or a path.
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { LabError, UsageError } from '../errors.js';
 import type { Lab } from '../lab/model.js';
 import { parseLab } from '../lab/parse.js';
-
-/** labs/ beside dist/ (or src/) in the installed package. */
-export const LABS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'labs');
+import { LABS_DIR } from './paths.js';
 
 export async function shippedLabFiles(): Promise<string[]> {
   const names = await readdir(LABS_DIR);

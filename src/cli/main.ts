@@ -1,13 +1,7 @@
 #!/usr/bin/env node
 // The ocilab command: parses the command line, runs one command, and alone decides the exit status.
 // Everything heavier than argument parsing is imported only when the command needs it.
-import { readFileSync } from 'node:fs';
 import { ACCEPTS, EXIT, HELP, parse, type OPTIONS } from './args.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 async function main(argv: string[]): Promise<number> {
   const { UsageError } = await import('../errors.js');
@@ -21,7 +15,8 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...args] = positionals;
 
   if (values.version) {
-    process.stdout.write(`${version()}\n`);
+    const { packageVersion } = await import('./paths.js');
+    process.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
   if (command === undefined) {

@@ -2,7 +2,7 @@
 // Pure: no file system, no terminal. The Markdown is scanned line by line (fences, `##` headings,
 // `> [!TIP]` alerts) so that each problem can name the line it is on.
 import { LineCounter, parseDocument, isSeq, type Document } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   LAB_FORMAT_VERSION,
   type Check,

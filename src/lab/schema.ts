@@ -1,6 +1,6 @@
 // The lab format as zod schemas: front matter, code-block attributes and checks.
 // `parseLab` validates with them; `npm run schema` turns them into docs/lab-format.schema.json.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. runc-basics');
 const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -36,6 +36,7 @@ export async function loadMarkdown(color: boolean, width: number): Promise<Markd
       width: Math.min(width, 100),
       tab: 2,
       showSectionPrefix: false,
+      emoji: false,
       firstHeading: chalk.bold,
       heading: chalk.bold,
       // Tables are drawn by cli-table3, which colours its borders unless told not to.

@@ -1,16 +1,14 @@
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tagsCheck } from '../../src/checks/tags.js';
 import type { CheckContext } from '../../src/checks/types.js';
 import type { TagsCheck } from '../../src/lab/model.js';
 import { listTags } from '../../src/oci/tags.js';
 import { startK8sLike, startPaginated } from '../helpers/fake-registries.js';
+import { pushTags } from '../helpers/image.js';
+import { startRegistry, type Registry } from '../helpers/registry.js';
+import { registryToolsUsable, skipUnless } from '../helpers/services.js';
 
 const REPO = 'library/busybox';
 const TAGS = ['1.35', '1.36', '1.36.1', 'glibc', 'latest', 'musl', 'uclibc'];
@@ -105,54 +103,22 @@ describe('tags check against scripted registries', () => {
   });
 });
 
-const REGISTRY_BINARY = '/usr/bin/docker-registry';
-const haveTools = [REGISTRY_BINARY, '/usr/bin/skopeo', '/usr/bin/umoci'].every((file) => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-});
+const noRegistry = skipUnless(await registryToolsUsable(), 'docker-registry, busybox-static, umoci or skopeo is not installed');
 
-/** A port nobody listens on right now (the kernel picks it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
-
-describe.skipIf(!haveTools)('tags check against the CNCF distribution registry (skipped without docker-registry, skopeo and umoci)', () => {
+describe.skipIf(noRegistry)('tags check against the CNCF distribution registry', () => {
   const repository = 'x/y';
   const pushed = ['1.0', '1.1', '2.0', 'latest'];
-  let dir: string;
-  let registry: ResultPromise;
+  let registry: Registry;
   let host: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ocilab-tags-registry-'));
-    host = `127.0.0.1:${await freePort()}`;
-    const config = join(dir, 'config.yml');
-    await writeFile(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'storage')}\nhttp:\n  addr: ${host}\n`);
-    registry = execa(REGISTRY_BINARY, ['serve', config], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
-    await waitForRegistry(`http://${host}`);
-
-    // An empty image is enough to carry tags: umoci makes one, skopeo pushes it under every tag.
-    const layout = join(dir, 'layout');
-    await execa('umoci', ['init', '--layout', layout]);
-    await execa('umoci', ['new', '--image', `${layout}:base`]);
-    for (const tag of pushed) {
-      await execa('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:base`, `docker://${host}/${repository}:${tag}`]);
-    }
+    registry = await startRegistry();
+    host = registry.host;
+    await pushTags(host, repository, pushed);
   });
 
   afterAll(async () => {
-    registry?.kill('SIGKILL');
-    await registry;
-    await rm(dir, { recursive: true, force: true });
+    await registry?.stop();
   });
 
   it('lists the same tags as skopeo list-tags', async () => {
@@ -177,16 +143,3 @@ describe.skipIf(!haveTools)('tags check against the CNCF distribution registry (
     });
   });
 });
-
-async function waitForRegistry(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const ready = await fetch(`${url}/v2/`).then(
-      (response) => response.status === 200,
-      () => false,
-    );
-    if (ready) return;
-    await sleep(100);
-  }
-  throw new Error(`${REGISTRY_BINARY} did not answer ${url}/v2/ within 20 s`);
-}
