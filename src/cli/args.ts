@@ -1,88 +1,76 @@
-// The command line: options, help texts, exit codes. Cheap to import: main.ts loads it on every start.
-import { parseArgs } from 'node:util';
+// The command line: exit codes, the list of commands and how a command declares its options.
+// Cheap to import: main.ts loads it on every start, and command modules only when they run.
+import type { ParseArgsConfig } from 'node:util';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
-export const HELP: Record<string, string> = {
-  main: `ocilab — hands-on OCI container labs in your terminal
+type OptionConfigs = NonNullable<ParseArgsConfig['options']>;
+
+type FlagValue<C> = C extends { type: 'string'; multiple: true }
+  ? string[]
+  : C extends { type: 'string' }
+    ? string
+    : C extends { type: 'boolean' }
+      ? boolean
+      : never;
+
+/** The parsed values of a command's options, typed from its option declarations. */
+export type FlagsOf<O extends OptionConfigs> = { [K in keyof O]?: FlagValue<O[K]> };
+
+export interface Command<O extends OptionConfigs> {
+  /** The text of `ocilab <command> --help`. */
+  help: string;
+  options: O;
+  /** How many arguments it takes, and what to say when the count is wrong. */
+  args: { min: number; max: number; usage: string };
+  run(args: string[], flags: FlagsOf<O>): Promise<number>;
+}
+
+/** Any command, as main.ts sees it before it knows which. */
+export interface AnyCommand {
+  help: string;
+  options: OptionConfigs;
+  args: { min: number; max: number; usage: string };
+  run(args: string[], flags: Record<string, unknown>): Promise<number>;
+}
+
+/** Declares a command with its options typed. */
+export function defineCommand<const O extends OptionConfigs>(command: Command<O>): Command<O> {
+  return command;
+}
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  debug: { type: 'boolean' },
+} as const satisfies OptionConfigs;
+
+/** Every command: a line for the main help, and how to load it (only when it runs). */
+export const COMMANDS: Record<string, { usage: string; summary: string; load: () => Promise<{ default: AnyCommand }> }> = {
+  list: { usage: 'list', summary: 'list the labs and your progress', load: () => import('./commands/list.js') },
+  run: { usage: 'run <lab>', summary: 'do a lab, step by step', load: () => import('./commands/run.js') },
+  verify: { usage: 'verify <lab>', summary: 'check the workspace without running anything', load: () => import('./commands/verify.js') },
+  reset: { usage: 'reset <lab>', summary: 'forget your progress in a lab', load: () => import('./commands/reset.js') },
+  lint: { usage: 'lint <file>...', summary: 'check lab files for mistakes', load: () => import('./commands/lint.js') },
+};
+
+export function mainHelp(): string {
+  const width = Math.max(...Object.values(COMMANDS).map(({ usage }) => usage.length));
+  const lines = Object.values(COMMANDS).map(({ usage, summary }) => `  ocilab ${usage.padEnd(width)}  ${summary}`);
+  return `ocilab — hands-on OCI container labs in your terminal
 
 Usage:
-  ocilab                      open the menu of labs
-  ocilab list                 list the labs and your progress
-  ocilab run <lab>            do a lab, step by step
-  ocilab verify <lab>         check the workspace without running anything
-  ocilab reset <lab>          forget your progress in a lab
-  ocilab lint <file>...       check lab files for mistakes
+  ocilab ${''.padEnd(width)}  open the menu of labs
+${lines.join('\n')}
 
 <lab> is a number (2), an id (runc) or the path of a lab file.
 Run \`ocilab <command> --help\` for a command's options.
 
 Options:
-  -h, --help                  show help
-  -V, --version               show the version
-      --debug                 show stack traces of unexpected errors
+  -h, --help      show help
+  -V, --version   show the version
+      --debug     show stack traces of unexpected errors
 
-Exit status: 0 all checks passed, 1 a check failed, 2 bad usage or invalid lab, 130 cancelled.`,
-  run: `Usage: ocilab run <lab> [options]
-
-Runs a lab step by step in its workspace. On a terminal you choose what to do at each step;
-with --yes, or when input is not a terminal, every step runs in order (headless).
-Progress is saved after every step; running the lab again goes on where you stopped.
-
-Options:
-  -y, --yes                   headless: run every step without asking
-      --keep-going            headless: go on after a failed step
-      --use <way>             use this way wherever a step offers it (e.g. podman, docker, curl)
-      --workdir <dir>         the workspace (default ~/ocilab/<lab-id>)
-      --var <name=value>      set a lab variable (repeatable)
-  -h, --help                  show this help`,
-  verify: `Usage: ocilab verify <lab> [options]
-
-Runs only the checks of a lab against what is in the workspace: for a learner who typed the
-commands by hand, or an instructor checking a machine. Container probes need root.
-
-Options:
-      --workdir <dir>         the workspace (default: the lab's saved one, else ~/ocilab/<lab-id>)
-      --var <name=value>      set a lab variable (repeatable)
-      --use <way>             the way to re-run read-only commands with
-      --json                  print one JSON object instead of a report
-  -h, --help                  show this help`,
-  list: `Usage: ocilab list
-
-Lists the labs that come with ocilab, with your progress in each.`,
-  reset: `Usage: ocilab reset <lab>
-
-Forgets your progress in a lab, so the next \`ocilab run\` starts at step 1.
-The workspace is left as it is.`,
-  lint: `Usage: ocilab lint <file>...
-
-Checks lab files and reports every problem as file:line: message.`,
-};
-
-export const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-  debug: { type: 'boolean' },
-  yes: { type: 'boolean', short: 'y' },
-  'keep-going': { type: 'boolean' },
-  use: { type: 'string' },
-  workdir: { type: 'string' },
-  var: { type: 'string', multiple: true },
-  json: { type: 'boolean' },
-} as const;
-
-/** Which options each command accepts (help is accepted everywhere). */
-export const ACCEPTS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
-  run: ['yes', 'keep-going', 'use', 'workdir', 'var'],
-  verify: ['workdir', 'var', 'use', 'json'],
-  list: [],
-  reset: [],
-  lint: [],
-};
-
-export type Flags = ReturnType<typeof parse>['values'];
-
-export function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+Exit status: 0 all checks passed, 1 a check failed, 2 bad usage or invalid lab, 130 cancelled.`;
 }
-

@@ -1,56 +1,39 @@
 #!/usr/bin/env node
-// The ocilab command: parses the command line, runs one command, and alone decides the exit status.
+// The ocilab command: finds the command, parses its options, runs it, and alone sets the exit status.
 // Everything heavier than argument parsing is imported only when the command needs it.
-import { ACCEPTS, EXIT, HELP, parse, type OPTIONS } from './args.js';
+import { parseArgs } from 'node:util';
+import { COMMANDS, EXIT, GLOBAL_OPTIONS, mainHelp, type AnyCommand } from './args.js';
 
 async function main(argv: string[]): Promise<number> {
   const { UsageError } = await import('../errors.js');
+  // The command comes first (`ocilab run 2 --yes`); without one, options go to the menu.
+  const name = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
+  const entry = name === undefined ? undefined : COMMANDS[name];
+  if (name !== undefined && !entry) {
+    throw new UsageError(`Unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. See \`ocilab --help\`.`);
+  }
+  // `ocilab` alone opens the menu, which takes the options of `run`.
+  const command: AnyCommand = entry ? (await entry.load()).default : (await import('./commands/menu.js')).default;
+
   let parsed;
   try {
-    parsed = parse(argv);
+    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\nRun \`ocilab --help\` for the options.`);
+    throw new UsageError(`${(error as Error).message}\nSee \`ocilab ${name ?? ''} --help\`.`.replace('  ', ' '));
   }
-  const { values, positionals } = parsed;
-  const [command, ...args] = positionals;
-
+  const { values, positionals: all } = parsed;
   if (values.version) {
     const { packageVersion } = await import('./paths.js');
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
-  if (command === undefined) {
-    if (values.help) return help('main');
-    const { menu } = await import('./commands.js');
-    return menu(values);
+  if (values.help) {
+    process.stdout.write(`${entry ? command.help : mainHelp()}\n`);
+    return EXIT.ok;
   }
-  const accepted = ACCEPTS[command];
-  if (!accepted) throw new UsageError(`Unknown command '${command}'. Commands: ${Object.keys(ACCEPTS).join(', ')}. See \`ocilab --help\`.`);
-  if (values.help) return help(command);
-  const stray = (Object.keys(values) as (keyof typeof OPTIONS)[]).filter((k) => k !== 'debug' && !accepted.includes(k));
-  if (stray.length > 0) throw new UsageError(`\`ocilab ${command}\` has no option --${stray[0]}. See \`ocilab ${command} --help\`.`);
-
-  const commands = await import('./commands.js');
-  switch (command) {
-    case 'list':
-      return commands.list();
-    case 'lint':
-      if (args.length === 0) throw new UsageError('Which lab files? e.g. `ocilab lint labs/*.md`');
-      return commands.lint(args);
-    case 'run':
-    case 'verify':
-    case 'reset': {
-      if (args.length !== 1) throw new UsageError(`\`ocilab ${command}\` takes one lab: a number, an id or a path, e.g. \`ocilab ${command} 2\`.`);
-      return commands[command](args[0] as string, values);
-    }
-    default:
-      throw new UsageError(`Unknown command '${command}'.`);
-  }
-}
-
-function help(topic: string): number {
-  process.stdout.write(`${HELP[topic] ?? HELP.main}\n`);
-  return EXIT.ok;
+  const args = entry ? all.slice(1) : all;
+  if (args.length < command.args.min || args.length > command.args.max) throw new UsageError(command.args.usage);
+  return command.run(args, values);
 }
 
 /** Maps what went wrong to a message a user can act on and an exit status. */

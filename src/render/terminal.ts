@@ -78,7 +78,7 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
     notice: ({ level, message }) => line(level === 'warn' ? c.yellow(`! ${message}`) : c.dim(message)),
     'step-start': ({ step, index, total }) => {
       line();
-      line(c.cyan.bold(`Step ${index + 1}/${total} · ${step.title}`));
+      line(c.cyan.bold(`Step ${index + 1}/${total} · ${step.title}`) + (step.root ? c.dim(' (needs root)') : ''));
       if (markdown) for (const segment of step.content) out(showSegment(segment, markdown));
     },
     hint: ({ text, number, of }) => {

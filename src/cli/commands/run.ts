@@ -1,0 +1,62 @@
+// ocilab run <lab>: a lab step by step, interactive on a terminal, headless otherwise.
+import { CancelledError } from '../../errors.js';
+import type { Mode } from '../../runner/events.js';
+import { defineCommand, EXIT } from '../args.js';
+import { findLab } from '../catalog.js';
+import { onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
+
+export const RUN_OPTIONS = {
+  ...WORKSPACE_OPTIONS,
+  yes: { type: 'boolean', short: 'y' },
+  'keep-going': { type: 'boolean' },
+} as const;
+
+export default defineCommand({
+  help: `Usage: ocilab run <lab> [options]
+
+Runs a lab step by step in its workspace. On a terminal you choose what to do at each step;
+with --yes, or when input is not a terminal, every step runs in order (headless).
+Progress is saved after every step; running the lab again goes on where you stopped.
+
+Options:
+  -y, --yes                   headless: run every step without asking
+      --keep-going            headless: go on after a failed step
+      --use <way>             use this way wherever a step offers it (e.g. podman, docker, curl)
+      --workdir <dir>         the workspace (default ~/ocilab/<lab-id>)
+      --var <name=value>      set a lab variable (repeatable)
+  -h, --help                  show this help`,
+  options: RUN_OPTIONS,
+  args: { min: 1, max: 1, usage: '`ocilab run` takes one lab: a number, an id or a path, e.g. `ocilab run 2`.' },
+  run: ([reference], flags) => runLabCommand(reference as string, flags),
+});
+
+export async function runLabCommand(reference: string, flags: { yes?: boolean; 'keep-going'?: boolean; use?: string; workdir?: string; var?: string[] }): Promise<number> {
+  const lab = await findLab(reference);
+  const { workdir, progress, vars } = await openSession(lab, flags);
+  const mode: Mode = flags.yes || !process.stdin.isTTY || !process.stdout.isTTY ? 'headless' : 'interactive';
+  const [{ runLab }, { createRenderer }] = await Promise.all([import('../../runner/run.js'), import('../../render/terminal.js')]);
+  const renderer = await createRenderer({ color: useColor(), width: process.stdout.columns ?? 80, write: out, prose: mode === 'interactive', vars });
+  const prompter = mode === 'interactive' ? (await import('../prompter.js')).createPrompter() : undefined;
+  const { signal, dispose } = onCancel();
+  try {
+    const outcome = await runLab(lab, {
+      workdir,
+      vars,
+      mode,
+      keepGoing: flags['keep-going'] ?? false,
+      ...(flags.use ? { use: flags.use } : {}),
+      signal,
+      emit: renderer.render,
+      ...(prompter ? { prompter } : {}),
+      progress,
+    });
+    return outcome.passed ? EXIT.ok : EXIT.failed;
+  } catch (error) {
+    if (signal.aborted && !(error instanceof CancelledError)) {
+      throw new CancelledError(`Stopped. Your progress is saved; \`ocilab run ${lab.id}\` goes on from here.`);
+    }
+    throw error;
+  } finally {
+    dispose();
+  }
+}

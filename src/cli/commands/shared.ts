@@ -1,0 +1,61 @@
+// What several commands share: the lab's workspace and variables, Ctrl-C, colour.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Lab } from '../../lab/model.js';
+import { parseVarFlags, resolveVariables } from '../../lab/variables.js';
+import { loadProgress, newProgress, resumeIndex, type LabProgress } from '../../runner/progress.js';
+
+export const out = (text: string) => process.stdout.write(text);
+
+export const useColor = () => !process.env.NO_COLOR && process.stdout.isTTY === true;
+
+/** Options of commands that work in a lab's workspace. */
+export const WORKSPACE_OPTIONS = {
+  workdir: { type: 'string' },
+  var: { type: 'string', multiple: true },
+  use: { type: 'string' },
+} as const;
+
+export function defaultWorkdir(lab: Lab): string {
+  return join(homedir(), 'ocilab', lab.id);
+}
+
+export interface Session {
+  workdir: string;
+  progress: LabProgress;
+  vars: Record<string, string>;
+}
+
+/** The lab's workspace and progress: --workdir wins, then the saved workspace, then the default. */
+export async function openSession(lab: Lab, flags: { workdir?: string; var?: string[] }): Promise<Session> {
+  const overrides = parseVarFlags(flags.var ?? []);
+  const saved = await loadProgress(lab.id);
+  const workdir = flags.workdir ? resolve(flags.workdir) : (saved?.workdir ?? defaultWorkdir(lab));
+  // Progress belongs to a workspace: another one starts afresh.
+  const progress = saved && saved.workdir === workdir ? saved : newProgress(lab.id, workdir);
+  progress.vars = { ...progress.vars, ...overrides };
+  return { workdir, progress, vars: resolveVariables(lab, progress.vars) };
+}
+
+/** Aborts on Ctrl-C (SIGINT) and SIGTERM, so running children are ended and progress is saved. */
+export function onCancel(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  process.on('SIGINT', abort);
+  process.on('SIGTERM', abort);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', abort);
+      process.off('SIGTERM', abort);
+    },
+  };
+}
+
+/** "(step 3 of 7)", "(done)" or the lab's duration when it was never started. */
+export async function progressText(lab: Lab): Promise<string> {
+  const progress = await loadProgress(lab.id);
+  if (!progress) return lab.duration ? `(${lab.duration})` : '';
+  const done = resumeIndex(progress, lab.steps.map((s) => s.id));
+  return done >= lab.steps.length ? '(done)' : `(step ${done + 1} of ${lab.steps.length})`;
+}

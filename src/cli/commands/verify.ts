@@ -1,0 +1,67 @@
+// ocilab verify <lab>: only the checks, against what is already in the workspace.
+import { Chalk } from 'chalk';
+import { CancelledError } from '../../errors.js';
+import { defineCommand, EXIT } from '../args.js';
+import { findLab } from '../catalog.js';
+import { onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
+
+export default defineCommand({
+  help: `Usage: ocilab verify <lab> [options]
+
+Runs only the checks of a lab against what is in the workspace: for a learner who typed the
+commands by hand, or an instructor checking a machine. Container probes need root.
+
+Options:
+      --workdir <dir>         the workspace (default: the lab's saved one, else ~/ocilab/<lab-id>)
+      --var <name=value>      set a lab variable (repeatable)
+      --use <way>             the way to re-run read-only commands with
+      --json                  print one JSON object instead of a report
+  -h, --help                  show this help`,
+  options: { ...WORKSPACE_OPTIONS, json: { type: 'boolean' } },
+  args: { min: 1, max: 1, usage: '`ocilab verify` takes one lab: a number, an id or a path, e.g. `ocilab verify 2`.' },
+  async run([reference], flags) {
+    const lab = await findLab(reference as string);
+    const { workdir, vars } = await openSession(lab, flags);
+    const { verifyLab } = await import('../../runner/verify.js');
+    const c = new Chalk({ level: useColor() ? 1 : 0 });
+    const { signal, dispose } = onCancel();
+    try {
+      if (!flags.json) out(`${c.bold(lab.title)}\n${c.dim(`Workspace: ${workdir}`)}\n`);
+      let current = '';
+      const report = await verifyLab(lab, {
+        workdir,
+        vars,
+        signal,
+        ...(flags.use ? { use: flags.use } : {}),
+        ...(flags.json
+          ? {}
+          : {
+              onResult: (step, check) => {
+                if (step.id !== current) out(`\n${c.cyan(step.title)}\n`);
+                current = step.id;
+                const mark = { passed: c.green('✓'), failed: c.red('✗'), error: c.yellow('!') }[check.status];
+                out(`  ${mark} ${check.label}\n`);
+                if (check.status === 'failed') out(`      expected: ${check.expected}\n      actual:   ${check.actual}\n`);
+                if (check.status === 'error') out(`      could not check: ${check.message}\n`);
+                if (check.hint && check.status !== 'passed') out(c.dim(`      hint: ${check.hint}\n`));
+              },
+            }),
+      });
+      if (signal.aborted) throw new CancelledError();
+      if (flags.json) {
+        const steps = report.steps.map(({ id, title, status, checks }) => ({
+          id,
+          title,
+          status,
+          checks: checks.map(({ kind, status: s, message, expected, actual, hint }) => ({ kind, status: s, message, expected, actual, hint })),
+        }));
+        out(`${JSON.stringify({ lab: report.lab, passed: report.passed, steps }, null, 2)}\n`);
+      } else {
+        out(report.passed ? c.green('\nEvery check passed.\n') : '\nSome checks did not pass.\n');
+      }
+      return report.passed ? EXIT.ok : EXIT.failed;
+    } finally {
+      dispose();
+    }
+  },
+});
