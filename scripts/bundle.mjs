@@ -19,6 +19,8 @@ await build({
   target: 'node20',
   alias: { 'cli-highlight': './dist/render/no-highlight.js', 'node-emoji': './dist/render/no-emoji.js' },
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as ocilabCreateRequire } from 'node:module'; const require = ocilabCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as ocilabCreateRequire } from 'node:module'; const require = ocilabCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

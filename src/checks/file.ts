@@ -38,14 +38,24 @@ export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<Ch
   if (check.type !== undefined) {
     if (kindOf(subject.stats) !== check.type) {
       const actual = describeKind(subject.stats);
-      return { status: 'failed', message: `${where} is ${actual}, not ${KIND_LABEL[check.type]}.`, expected: KIND_LABEL[check.type], actual };
+      return {
+        status: 'failed',
+        message: `${where} is ${actual}, not ${KIND_LABEL[check.type]}.`,
+        expected: KIND_LABEL[check.type],
+        actual,
+      };
     }
     passed.push(`is ${KIND_LABEL[check.type]}`);
   }
 
   if (check.notEmpty || check.executable) {
     if (!target.found) {
-      return { status: 'failed', message: `${where} leads nowhere: ${target.reason}.`, expected: check.notEmpty ? 'not empty' : 'executable', actual: target.reason };
+      return {
+        status: 'failed',
+        message: `${where} leads nowhere: ${target.reason}.`,
+        expected: check.notEmpty ? 'not empty' : 'executable',
+        actual: target.reason,
+      };
     }
     if (check.notEmpty) {
       const emptiness = await describeEmptiness(target.hostPath, target.stats);
@@ -54,7 +64,13 @@ export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<Ch
     }
     if (check.executable) {
       const problem = notExecutable(target.stats);
-      if (problem) return { status: 'failed', message: `${where} is not executable: it is ${problem}.`, expected: 'an executable file', actual: problem };
+      if (problem)
+        return {
+          status: 'failed',
+          message: `${where} is not executable: it is ${problem}.`,
+          expected: 'an executable file',
+          actual: problem,
+        };
       passed.push('is executable');
     }
   }
@@ -115,7 +131,10 @@ async function lookupOnHost(hostPath: string, followLast: boolean): Promise<Look
   }
   // stat fails on a dangling link; say so rather than "does not exist" when the link itself is there.
   const link = await readlink(hostPath).catch(() => undefined);
-  return { found: false, reason: link === undefined ? 'no such file or directory' : `it is a symbolic link to ${link}, which does not exist` };
+  return {
+    found: false,
+    reason: link === undefined ? 'no such file or directory' : `it is a symbolic link to ${link}, which does not exist`,
+  };
 }
 
 function components(path: string): string[] {

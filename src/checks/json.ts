@@ -14,8 +14,10 @@ export async function jsonCheck(check: JsonCheck, ctx: CheckContext): Promise<Ch
     source = await readFile(resolve(ctx.workdir, file), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { status: 'failed', message: `${file} does not exist.`, expected: `${file} with valid JSON`, actual: 'no such file' };
-    if (code === 'EISDIR') return { status: 'failed', message: `${file} is a directory.`, expected: `${file} with valid JSON`, actual: 'a directory' };
+    if (code === 'ENOENT')
+      return { status: 'failed', message: `${file} does not exist.`, expected: `${file} with valid JSON`, actual: 'no such file' };
+    if (code === 'EISDIR')
+      return { status: 'failed', message: `${file} is a directory.`, expected: `${file} with valid JSON`, actual: 'a directory' };
     throw error;
   }
 
@@ -51,7 +53,8 @@ export function valueAt(document: unknown, path: string): Found {
     const here = walked || 'the document';
     if (Array.isArray(value)) {
       if (!/^\d+$/.test(key)) return { found: false, reason: `${here} is an array, indexed by numbers, not "${key}"` };
-      if (Number(key) >= value.length) return { found: false, reason: `${here} has ${value.length} ${value.length === 1 ? 'item' : 'items'}, so no index ${key}` };
+      if (Number(key) >= value.length)
+        return { found: false, reason: `${here} has ${value.length} ${value.length === 1 ? 'item' : 'items'}, so no index ${key}` };
       value = value[Number(key)];
     } else if (typeof value === 'object' && value !== null) {
       if (!Object.hasOwn(value, key)) return { found: false, reason: `${here} has no key "${key}"` };
@@ -137,7 +140,8 @@ class JsonSyntax {
         this.i++;
         return;
       }
-      if (this.s[this.i] !== ',') this.fail(`expected ',' or '${close}' after ${close === '}' ? 'a property value' : 'an item'}, found ${this.found()}`);
+      if (this.s[this.i] !== ',')
+        this.fail(`expected ',' or '${close}' after ${close === '}' ? 'a property value' : 'an item'}, found ${this.found()}`);
       this.i++;
       this.space();
       if (this.s[this.i] === close) this.fail(`a comma before '${close}' is not allowed in JSON`);

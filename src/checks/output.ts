@@ -9,7 +9,10 @@ export async function outputCheck(check: OutputCheck, ctx: CheckContext): Promis
   if (ctx.stepOutput === undefined) return { status: 'error', message: NO_STEP_OUTPUT };
   // Only the text is recorded for a step; its exit status is the runner's business (a failed command stops the step).
   if (check.exit !== undefined) {
-    return { status: 'error', message: "An output check cannot judge the exit status of the step's command; use a command check for that." };
+    return {
+      status: 'error',
+      message: "An output check cannot judge the exit status of the step's command; use a command check for that.",
+    };
   }
   return judgeOutput(ctx.stepOutput, check);
 }

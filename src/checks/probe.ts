@@ -116,7 +116,12 @@ async function loadConfig(file: string, name: string): Promise<Loaded> {
     source = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return { status: 'failed', message: `${name} does not exist; \`runc spec\` writes one.`, expected: `a runc bundle with ${name}`, actual: 'no such file' };
+    return {
+      status: 'failed',
+      message: `${name} does not exist; \`runc spec\` writes one.`,
+      expected: `a runc bundle with ${name}`,
+      actual: 'no such file',
+    };
   }
   let config: unknown;
   try {
@@ -127,7 +132,12 @@ async function loadConfig(file: string, name: string): Promise<Loaded> {
   }
   const rootPath = (config as RuntimeConfig | null)?.root?.path;
   if (typeof config !== 'object' || config === null || Array.isArray(config) || typeof rootPath !== 'string' || rootPath === '') {
-    return { status: 'failed', message: `${name} does not name a root filesystem (root.path).`, expected: 'root.path set', actual: '(absent)' };
+    return {
+      status: 'failed',
+      message: `${name} does not name a root filesystem (root.path).`,
+      expected: 'root.path set',
+      actual: '(absent)',
+    };
   }
   return { config: config as RuntimeConfig, rootPath };
 }
@@ -140,7 +150,12 @@ async function judgeListing(output: string, label: string, dir: string, passedSo
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-    return { status: 'failed', message: `${label} is not a directory of the bundle.`, expected: `a directory ${label}`, actual: 'no such directory' };
+    return {
+      status: 'failed',
+      message: `${label} is not a directory of the bundle.`,
+      expected: `a directory ${label}`,
+      actual: 'no such directory',
+    };
   }
   const listed = normalize(output)
     .split('\n')

@@ -48,7 +48,9 @@ export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<Ch
   const problems: string[] = [];
   if (extra.length > 0) {
     const verb = extra.length === 1 ? 'is not a tag' : 'are not tags';
-    problems.push(`${count(extra.length, 'line', 'lines')} of the output ${verb} of ${repository}: ${examples(extra)}.${jsonAdvice(lines)}`);
+    problems.push(
+      `${count(extra.length, 'line', 'lines')} of the output ${verb} of ${repository}: ${examples(extra)}.${jsonAdvice(lines)}`,
+    );
   }
   if (missing.length > 0) {
     problems.push(
@@ -72,7 +74,9 @@ function redirectAdvice(registry: string): string {
   } catch {
     return '';
   }
-  return host === 'registry.k8s.io' ? ' registry.k8s.io answers the tags API with a redirect to another host: curl needs -L to follow it.' : '';
+  return host === 'registry.k8s.io'
+    ? ' registry.k8s.io answers the tags API with a redirect to another host: curl needs -L to follow it.'
+    : '';
 }
 
 function jsonAdvice(lines: string[]): string {

@@ -68,7 +68,10 @@ export function judgeOutput(actual: string, exp: TextExpectations): CheckOutcome
     try {
       pattern = new RegExp(exp.matches, 'm');
     } catch (error) {
-      return { status: 'error', message: `The check's pattern /${exp.matches}/ is not a valid regular expression: ${(error as Error).message}` };
+      return {
+        status: 'error',
+        message: `The check's pattern /${exp.matches}/ is not a valid regular expression: ${(error as Error).message}`,
+      };
     }
     if (!pattern.test(text)) {
       return {

@@ -8,7 +8,10 @@ import { LABS_DIR } from './paths.js';
 
 export async function shippedLabFiles(): Promise<string[]> {
   const names = await readdir(LABS_DIR);
-  return names.filter((n) => /^\d+-.+\.md$/.test(n)).sort().map((n) => join(LABS_DIR, n));
+  return names
+    .filter((n) => /^\d+-.+\.md$/.test(n))
+    .sort()
+    .map((n) => join(LABS_DIR, n));
 }
 
 export async function readLab(file: string): Promise<Lab> {

@@ -12,6 +12,12 @@ async function main(argv: string[]): Promise<number> {
   if (name !== undefined && !entry) {
     throw new UsageError(`Unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. See \`ocilab --help\`.`);
   }
+  if (!entry) {
+    // --version and --help answer before any command module (and its dependencies) loads.
+    const { values } = parseArgs({ args: argv, options: GLOBAL_OPTIONS, allowPositionals: true, strict: false });
+    if (values.version) return printVersion();
+    if (values.help) return print(mainHelp());
+  }
   // `ocilab` alone opens the menu, which takes the options of `run`.
   const command: AnyCommand = entry ? (await entry.load()).default : (await import('./commands/menu.js')).default;
 
@@ -22,18 +28,21 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`${(error as Error).message}\nSee \`ocilab ${name ?? ''} --help\`.`.replace('  ', ' '));
   }
   const { values, positionals: all } = parsed;
-  if (values.version) {
-    const { packageVersion } = await import('./paths.js');
-    process.stdout.write(`${packageVersion()}\n`);
-    return EXIT.ok;
-  }
-  if (values.help) {
-    process.stdout.write(`${entry ? command.help : mainHelp()}\n`);
-    return EXIT.ok;
-  }
+  if (values.version) return printVersion();
+  if (values.help) return print(command.help);
   const args = entry ? all.slice(1) : all;
   if (args.length < command.args.min || args.length > command.args.max) throw new UsageError(command.args.usage);
   return command.run(args, values);
+}
+
+function print(text: string): number {
+  process.stdout.write(`${text}\n`);
+  return EXIT.ok;
+}
+
+async function printVersion(): Promise<number> {
+  const { packageVersion } = await import('./paths.js');
+  return print(packageVersion());
 }
 
 /** Maps what went wrong to a message a user can act on and an exit status. */

@@ -12,7 +12,11 @@ const STEP_LABELS: Record<StepChoice, string> = {
   quit: 'Quit (progress is saved)',
 };
 
-async function select<T extends string>(message: string, choices: { name: T; message: string; disabled?: boolean | string }[], fallback: T): Promise<T> {
+async function select<T extends string>(
+  message: string,
+  choices: { name: T; message: string; disabled?: boolean | string }[],
+  fallback: T,
+): Promise<T> {
   try {
     const answer = await enquirer.prompt<{ choice: T }>({ type: 'select', name: 'choice', message, choices });
     return answer.choice;

@@ -57,10 +57,7 @@ export type Segment =
   | { kind: 'checks'; checks: Check[] };
 
 /** The ways of a step form one action, placed where the first of them is written. */
-export type Action =
-  | { kind: 'command'; command: Command }
-  | { kind: 'ways'; ways: Way[] }
-  | { kind: 'edit'; edit: Edit };
+export type Action = { kind: 'command'; command: Command } | { kind: 'ways'; ways: Way[] } | { kind: 'edit'; edit: Edit };
 
 /** A runnable shell block. It runs as `bash -c` in the workspace with the lab variables in its environment. */
 export interface Command {
@@ -104,6 +101,8 @@ interface CheckBase {
   title?: string;
   /** Shown when the check fails. */
   hint?: string;
+  /** The check already passes before the step's commands run (`ocilab prove` accepts that). */
+  passesBefore?: boolean;
 }
 
 /** Expectations on the text and exit status of a process. Text comparisons ignore trailing whitespace. */

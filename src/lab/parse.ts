@@ -48,7 +48,8 @@ export function parseLab(text: string, file: string): ParseResult {
   const known = new Set(variables.map((v) => v.name));
   checkVariableDefaults(variables, front, report);
   for (const step of body.steps) checkStep(step, known, report);
-  if (body.steps.length === 0) report(front.endLine + 1, 'a lab needs at least one step: a `## Heading` with content', '## Generate the spec');
+  if (body.steps.length === 0)
+    report(front.endLine + 1, 'a lab needs at least one step: a `## Heading` with content', '## Generate the spec');
 
   if (problems.length > 0 || !front.data) return { ok: false, problems: problems.sort((a, b) => a.line - b.line) };
   const data = front.data;
@@ -82,7 +83,11 @@ interface FrontMatterRead {
 
 function readFrontMatter(lines: string[], report: Report): FrontMatterRead | undefined {
   if (lines[0]?.trim() !== '---') {
-    report(1, 'a lab starts with YAML front matter between two `---` lines', '--- / ocilab: 1 / id: my-lab / title: ... / summary: ... / ---');
+    report(
+      1,
+      'a lab starts with YAML front matter between two `---` lines',
+      '--- / ocilab: 1 / id: my-lab / title: ... / summary: ... / ---',
+    );
     return undefined;
   }
   const close = lines.findIndex((line, i) => i > 0 && line.trim() === '---');
@@ -162,7 +167,18 @@ function scanBody(lines: string[], frontEnd: number, report: Report): BodyRead {
     if (heading) {
       flushMarkdown();
       const title = (heading[1] as string).trim();
-      current = { id: slugify(title), title, line: lineNo, content: [], actions: [], hints: [], checks: [], root: false, markdown: [], varRefs: [] };
+      current = {
+        id: slugify(title),
+        title,
+        line: lineNo,
+        content: [],
+        actions: [],
+        hints: [],
+        checks: [],
+        root: false,
+        markdown: [],
+        varRefs: [],
+      };
       steps.push(current);
       continue;
     }
@@ -192,7 +208,8 @@ function scanBody(lines: string[], frontEnd: number, report: Report): BodyRead {
   const seen = new Map<string, number>();
   for (const step of steps) {
     const first = seen.get(step.id);
-    if (first !== undefined) report(step.line, `two steps have the id '${step.id}' (the other is on line ${first}): give this step a different title`);
+    if (first !== undefined)
+      report(step.line, `two steps have the id '${step.id}' (the other is on line ${first}): give this step a different title`);
     else seen.set(step.id, step.line);
     if (step.ways) step.root ||= step.ways.some((w) => w.root);
   }
@@ -261,7 +278,13 @@ function readBlock(block: Block, step: StepDraft, flushMarkdown: () => void, rep
     const command = toCommand(block, attrs);
     step.root ||= command.root;
     if (attrs.way) {
-      const way: Way = { ...command, name: attrs.way, needs: attrs.needs ?? [], ...(attrs.probe ? { probe: attrs.probe } : {}), ...(attrs.install ? { install: attrs.install } : {}) };
+      const way: Way = {
+        ...command,
+        name: attrs.way,
+        needs: attrs.needs ?? [],
+        ...(attrs.probe ? { probe: attrs.probe } : {}),
+        ...(attrs.install ? { install: attrs.install } : {}),
+      };
       step.content.push({ kind: 'command', command: way });
       if (!step.ways) {
         step.ways = [];
@@ -379,15 +402,19 @@ function checkStrings(check: Check): string[] {
 
 function checkStep(step: StepDraft, known: Set<string>, report: Report): void {
   for (const ref of step.varRefs) {
-    if (!known.has(ref.name)) report(ref.line, `\${${ref.name}} is not a variable of this lab: declare it under variables in the front matter`);
+    if (!known.has(ref.name))
+      report(ref.line, `\${${ref.name}} is not a variable of this lab: declare it under variables in the front matter`);
   }
   const needsOutput = step.checks.filter((c) => c.kind === 'output' || c.kind === 'tags');
   if (needsOutput.length > 0) {
     const commands = step.actions.flatMap((a) => (a.kind === 'command' ? [a.command] : a.kind === 'ways' ? a.ways : []));
     if (commands.length === 0) {
-      report(needsOutput[0]!.line, 'this check judges the output of the step\'s command, but the step runs no command');
+      report(needsOutput[0]!.line, "this check judges the output of the step's command, but the step runs no command");
     } else if (commands.some((c) => !c.readonly)) {
-      report(needsOutput[0]!.line, 'this check judges the step\'s output, which `verify` gets by running the command again: mark the step\'s commands "readonly": true (only if they really only read)');
+      report(
+        needsOutput[0]!.line,
+        'this check judges the step\'s output, which `verify` gets by running the command again: mark the step\'s commands "readonly": true (only if they really only read)',
+      );
     }
   }
   // Drop the assembly-only fields so the model is plain.
@@ -434,16 +461,14 @@ function parseYaml(source: string, firstLine: number): { doc: Document; lineOf: 
   return { doc, lineOf };
 }
 
-function reportIssue(
-  issue: z.core.$ZodIssue,
-  where: string,
-  lineOf: (path: (string | number)[]) => number,
-  report: Report,
-): void {
+function reportIssue(issue: z.core.$ZodIssue, where: string, lineOf: (path: (string | number)[]) => number, report: Report): void {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const at = path.length > 0 ? `${where}: ${path.join('.')}` : where;
   if (issue.code === 'unrecognized_keys') {
-    report(lineOf([...path, issue.keys[0] ?? '']), `${at}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`);
+    report(
+      lineOf([...path, issue.keys[0] ?? '']),
+      `${at}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`,
+    );
   } else {
     report(lineOf(path), `${at}: ${issue.message}`);
   }

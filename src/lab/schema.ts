@@ -89,6 +89,7 @@ const textExpectations = {
 const common = {
   title: z.string().min(1).optional(),
   hint: z.string().min(1).optional(),
+  passesBefore: z.boolean().optional(),
 };
 
 /** Each check names its kind by the key it starts with. */

@@ -21,9 +21,7 @@ const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[.
 export async function listTags(registry: string, repository: string, opts: ListTagsOptions = {}): Promise<string[]> {
   const base = registryUrl(registry);
   if (!REPOSITORY.test(repository)) {
-    throw new RegistryError(
-      `'${repository}' is not a repository name: expected lower-case path components such as library/busybox.`,
-    );
+    throw new RegistryError(`'${repository}' is not a repository name: expected lower-case path components such as library/busybox.`);
   }
   const what = `listing the tags of ${repository}`;
   const client = new AnonymousClient(opts, repository);
@@ -206,7 +204,9 @@ export function nextPage(link: string | null, page: URL, what: string): URL | un
     if (!/;\s*rel\s*=\s*"?next"?/i.test(m[2] ?? '')) continue;
     const next = new URL(m[1] as string, page);
     if (next.origin !== page.origin) {
-      throw new RegistryError(`${page.origin} sent the next page of its tag list to ${next.origin} while ${what}; refusing to follow it to another host.`);
+      throw new RegistryError(
+        `${page.origin} sent the next page of its tag list to ${next.origin} while ${what}; refusing to follow it to another host.`,
+      );
     }
     return next;
   }

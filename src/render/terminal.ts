@@ -72,7 +72,8 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
         if (resumeAt === 0 && lab.intro) out(`${markdown(lab.intro)}\n`);
       }
       line(c.dim(`Workspace: ${workdir}${mode === 'headless' ? ' · headless' : ''}`));
-      if (resumeAt > 0 && resumeAt < lab.steps.length) line(c.dim(`Resuming at step ${resumeAt + 1} (\`ocilab reset ${lab.id}\` starts over).`));
+      if (resumeAt > 0 && resumeAt < lab.steps.length)
+        line(c.dim(`Resuming at step ${resumeAt + 1} (\`ocilab reset ${lab.id}\` starts over).`));
       if (resumeAt >= lab.steps.length) line(c.green(`Every step of this lab is done. \`ocilab reset ${lab.id}\` starts over.`));
     },
     notice: ({ level, message }) => line(level === 'warn' ? c.yellow(`! ${message}`) : c.dim(message)),

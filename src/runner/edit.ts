@@ -51,7 +51,7 @@ export function lineDiff(before: string, after: string): string {
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) ops.push({ kind: ' ', text: a[i++]! }), j++;
+    if (i < a.length && j < b.length && a[i] === b[j]) (ops.push({ kind: ' ', text: a[i++]! }), j++);
     else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ kind: '-', text: a[i++]! });
     else ops.push({ kind: '+', text: b[j++]! });
   }

@@ -14,6 +14,17 @@ export interface StepRecord {
   at: string;
   /** The way used, when the step offered several. */
   way?: string;
+  /** The results of the step's checks, the last time they ran. */
+  checks?: CheckRecord[];
+}
+
+export interface CheckRecord {
+  kind: string;
+  label: string;
+  status: 'passed' | 'failed' | 'error';
+  message: string;
+  expected?: string;
+  actual?: string;
 }
 
 export interface LabProgress {

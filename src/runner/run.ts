@@ -2,14 +2,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeCheck, runCheck } from '../checks/index.js';
-import type { CheckContext } from '../checks/types.js';
+import type { CheckContext, CheckResult } from '../checks/types.js';
 import { CancelledError, EnvironmentError } from '../errors.js';
 import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
 import { runProcess, runScript } from '../sys/exec.js';
 import { isRoot, which } from '../sys/host.js';
 import { planEdit } from './edit.js';
 import type { Emit, Mode, StepStatus } from './events.js';
-import { record, resumeIndex, saveProgress, type LabProgress } from './progress.js';
+import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
 import { assessWays } from './ways.js';
 
@@ -61,7 +61,10 @@ class LabRun {
     const { lab, options } = this;
     const { emit, progress } = options;
     await mkdir(options.workdir, { recursive: true });
-    const start = resumeIndex(progress, lab.steps.map((s) => s.id));
+    const start = resumeIndex(
+      progress,
+      lab.steps.map((s) => s.id),
+    );
     emit({ type: 'lab-start', lab, workdir: options.workdir, mode: options.mode, resumeAt: start });
     await this.warnAboutRequirements();
 
@@ -86,7 +89,14 @@ class LabRun {
     }
 
     const counts = countStatuses(lab, progress);
-    const passed = counts.failed === 0 && counts.error === 0 && !stopped && resumeIndex(progress, lab.steps.map((s) => s.id)) === lab.steps.length;
+    const passed =
+      counts.failed === 0 &&
+      counts.error === 0 &&
+      !stopped &&
+      resumeIndex(
+        progress,
+        lab.steps.map((s) => s.id),
+      ) === lab.steps.length;
     emit({ type: 'lab-end', lab, passed, counts });
     return { passed, counts };
   }
@@ -95,10 +105,18 @@ class LabRun {
     const missing: string[] = [];
     for (const command of this.lab.requires.commands) if (!(await which(command))) missing.push(command);
     if (missing.length > 0) {
-      this.options.emit({ type: 'notice', level: 'warn', message: `Not found on this machine: ${missing.join(', ')}. Steps that use them will fail until they are installed (\`ocilab doctor\` is not there yet; try your package manager).` });
+      this.options.emit({
+        type: 'notice',
+        level: 'warn',
+        message: `Not found on this machine: ${missing.join(', ')}. Steps that use them will fail until they are installed (\`ocilab doctor\` is not there yet; try your package manager).`,
+      });
     }
     if (this.lab.requires.root && this.access === 'none') {
-      this.options.emit({ type: 'notice', level: 'warn', message: 'Some steps of this lab need root, and you are neither root nor have sudo: those steps will stop with an explanation.' });
+      this.options.emit({
+        type: 'notice',
+        level: 'warn',
+        message: 'Some steps of this lab need root, and you are neither root nor have sudo: those steps will stop with an explanation.',
+      });
     }
   }
 
@@ -177,7 +195,8 @@ class LabRun {
     const options = await assessWays(ways, workdir, this.access === 'root');
     const wanted = use ? options.find((o) => o.way.name === use) : undefined;
     if (wanted) {
-      if (!wanted.usable) emit({ type: 'notice', level: 'warn', message: `You chose '${wanted.way.name}' with --use, but ${wanted.reason}` });
+      if (!wanted.usable)
+        emit({ type: 'notice', level: 'warn', message: `You chose '${wanted.way.name}' with --use, but ${wanted.reason}` });
       emit({ type: 'way-chosen', way: wanted.way, reason: 'chosen with --use' });
       return wanted.way;
     }
@@ -250,7 +269,11 @@ class LabRun {
     try {
       plan = planEdit(text, edit);
     } catch (error) {
-      emit({ type: 'notice', level: 'warn', message: `${edit.file} is not valid JSON (${(error as Error).message}); fix it or delete it and run the earlier step again.` });
+      emit({
+        type: 'notice',
+        level: 'warn',
+        message: `${edit.file} is not valid JSON (${(error as Error).message}); fix it or delete it and run the earlier step again.`,
+      });
       return false;
     }
     if (mode === 'headless' || !prompter) {
@@ -280,7 +303,13 @@ class LabRun {
       signal: this.options.signal,
       ...(this.stepOutput !== undefined ? { stepOutput: this.stepOutput } : {}),
     };
-    return judgeChecks(step, context, emit);
+    const results: CheckRecord[] = [];
+    const status = await judgeChecks(step, context, (event) => {
+      if (event.type === 'check-result') results.push(toCheckRecord(event.result, event.label));
+      emit(event);
+    });
+    record(this.options.progress, step.id, { status: this.options.progress.steps[step.id]?.status ?? status, checks: results });
+    return status;
   }
 }
 
@@ -298,6 +327,16 @@ export async function judgeChecks(step: Step, context: CheckContext, emit: Emit)
   // A check cut short by Ctrl-C reports an error; the run as a whole was cancelled.
   if (context.signal?.aborted) throw new CancelledError();
   return failed ? 'failed' : errored ? 'error' : 'passed';
+}
+
+function toCheckRecord(result: CheckResult, label: string): CheckRecord {
+  return {
+    kind: result.check.kind,
+    label,
+    status: result.status,
+    message: result.message,
+    ...(result.status === 'failed' ? { expected: result.expected, actual: result.actual } : {}),
+  };
 }
 
 async function openEditor(file: string, cwd: string): Promise<void> {

@@ -86,7 +86,13 @@ async function rerunReadonly(step: Step, options: VerifyOptions, root: boolean):
     else if (action.kind === 'ways') command = await pickWay(action.ways, options, root);
     else continue;
     if (!command) return undefined;
-    const result = await runScript(command.script, { cwd: options.workdir, env: options.vars, timeoutMs: command.timeout * 1000, asRoot: root, signal: options.signal });
+    const result = await runScript(command.script, {
+      cwd: options.workdir,
+      env: options.vars,
+      timeoutMs: command.timeout * 1000,
+      asRoot: root,
+      signal: options.signal,
+    });
     output = result.output;
   }
   return output;
@@ -97,5 +103,3 @@ async function pickWay(ways: Way[], options: VerifyOptions, root: boolean): Prom
   if (chosen) return chosen;
   return (await assessWays(ways, options.workdir, root)).find((o) => o.usable)?.way;
 }
-
-

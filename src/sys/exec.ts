@@ -119,7 +119,8 @@ export async function runProcess(file: string, args: readonly string[], options:
  * Bash run as root has no need for sudo, and many machines and containers have none installed:
  * this function stands in for it so lab commands can keep the `sudo` a learner would type.
  */
-const SUDO_AS_ROOT = 'sudo() { while [ "$#" -gt 0 ]; do case "$1" in --) shift; break ;; -u|-g|-C|-D|-h|-p|-r|-t|-T|-U) shift 2 ;; -*) shift ;; *) break ;; esac; done; "$@"; }';
+const SUDO_AS_ROOT =
+  'sudo() { while [ "$#" -gt 0 ]; do case "$1" in --) shift; break ;; -u|-g|-C|-D|-h|-p|-r|-t|-T|-U) shift 2 ;; -*) shift ;; *) break ;; esac; done; "$@"; }';
 
 export interface ScriptOptions extends RunOptions {
   /** Run as root: `sudo` in the script becomes a plain call. */

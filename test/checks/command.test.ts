@@ -17,7 +17,12 @@ afterAll(async () => {
   await rm(workdir, { recursive: true, force: true });
 });
 
-const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({ workdir, vars: { img: 'busybox; echo injected' }, root: false, ...over });
+const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({
+  workdir,
+  vars: { img: 'busybox; echo injected' },
+  root: false,
+  ...over,
+});
 
 function check(run: string, fields: Partial<CommandCheck> = {}): CommandCheck {
   return { kind: 'command', line: 1, run, ...fields };

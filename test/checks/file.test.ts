@@ -73,13 +73,28 @@ describe('file check inside a rootfs', () => {
   });
 
   const failing: [name: string, fields: Partial<FileCheck> & { path: string }, expected: string, actual: RegExp][] = [
-    ['reports a climbing symlink as missing inside the rootfs', { path: 'bin/climb', root: 'rootfs' }, 'exists', /^\/etc\/passwd does not exist \(reached through the symbolic link \/bin\/climb -> /],
-    ['names the link of a dangling symlink', { path: 'bin/dangling', root: 'rootfs' }, 'exists', /^\/nowhere does not exist \(reached through the symbolic link \/bin\/dangling -> \/nowhere\/busybox\)$/],
+    [
+      'reports a climbing symlink as missing inside the rootfs',
+      { path: 'bin/climb', root: 'rootfs' },
+      'exists',
+      /^\/etc\/passwd does not exist \(reached through the symbolic link \/bin\/climb -> /,
+    ],
+    [
+      'names the link of a dangling symlink',
+      { path: 'bin/dangling', root: 'rootfs' },
+      'exists',
+      /^\/nowhere does not exist \(reached through the symbolic link \/bin\/dangling -> \/nowhere\/busybox\)$/,
+    ],
     ['stops a symlink loop', { path: 'bin/loop', root: 'rootfs' }, 'exists', /too many levels of symbolic links/],
     ['fails a path through a file', { path: 'etc/motd/x', root: 'rootfs' }, 'exists', /^\/etc\/motd is not a directory$/],
     ['fails an empty file for notEmpty', { path: 'etc/empty', root: 'rootfs', notEmpty: true }, 'not empty', /^an empty file \(0 bytes\)$/],
     ['fails an empty directory for notEmpty', { path: 'empty-dir', root: 'rootfs', notEmpty: true }, 'not empty', /^an empty directory$/],
-    ['fails a file without an x bit', { path: 'etc/motd', root: 'rootfs', executable: true }, 'an executable file', /^a file with mode 0644 \(no x bit\)$/],
+    [
+      'fails a file without an x bit',
+      { path: 'etc/motd', root: 'rootfs', executable: true },
+      'an executable file',
+      /^a file with mode 0644 \(no x bit\)$/,
+    ],
     ['fails a directory for executable', { path: 'bin', root: 'rootfs', executable: true }, 'an executable file', /^a directory$/],
     ['fails the wrong type', { path: 'bin/sh', root: 'rootfs', type: 'directory' }, 'a directory', /^a regular file$/],
     ['fails a path that should be absent', { path: 'bin/busybox', root: 'rootfs', exists: false }, 'absent', /^a regular file$/],

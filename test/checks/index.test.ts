@@ -28,7 +28,11 @@ describe('runCheck', () => {
   it('turns a check that throws into an error, not a failure', async () => {
     // A check the parser should never produce: expanding its missing path throws a TypeError.
     const broken = { kind: 'json', line: 1 } as unknown as Check;
-    expect(await runCheck(broken, ctx())).toMatchObject({ status: 'error', message: expect.stringMatching(/^The check could not run: /), check: broken });
+    expect(await runCheck(broken, ctx())).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/^The check could not run: /),
+      check: broken,
+    });
   });
 });
 
@@ -38,15 +42,30 @@ describe('describeCheck', () => {
     [{ kind: 'json', line: 1, file: '${file}', path: 'hostname', equals: 'runc-demo' }, 'config.json: hostname is "runc-demo"'],
     [{ kind: 'json', line: 1, file: 'config.json', path: 'root.readonly', equals: false }, 'config.json: root.readonly is false'],
     [{ kind: 'json', line: 1, file: 'config.json' }, 'config.json is valid JSON'],
-    [{ kind: 'command', line: 1, run: 'runc --version', exit: 0, matches: '^runc version' }, '`runc --version`: exit status 0, output matches /^runc version/'],
+    [
+      { kind: 'command', line: 1, run: 'runc --version', exit: 0, matches: '^runc version' },
+      '`runc --version`: exit status 0, output matches /^runc version/',
+    ],
     [{ kind: 'command', line: 1, run: 'test -d rootfs\n ls rootfs' }, '`test -d rootfs …`: exit status 0'],
     [{ kind: 'output', line: 1, lines: { min: 1 } }, "the step's output: at least 1 line of output"],
     [{ kind: 'file', line: 1, path: 'bin/sh', root: 'rootfs', exists: true, executable: true }, 'bin/sh in rootfs: exists, executable'],
-    [{ kind: 'file', line: 1, path: 'rootfs', exists: true, type: 'directory', notEmpty: true }, 'rootfs: exists, is a directory, not empty'],
+    [
+      { kind: 'file', line: 1, path: 'rootfs', exists: true, type: 'directory', notEmpty: true },
+      'rootfs: exists, is a directory, not empty',
+    ],
     [{ kind: 'file', line: 1, path: 'config.json', exists: false }, 'config.json: does not exist'],
-    [{ kind: 'probe', line: 1, bundle: '.', args: ['hostname'], equals: 'runc-demo' }, 'in the container, `hostname`: output is "runc-demo"'],
-    [{ kind: 'probe', line: 1, bundle: '.', args: ['ls', '-1a', '/'], listsDirectory: 'rootfs' }, 'in the container, `ls -1a /`: exit status 0, lists the entries of rootfs'],
-    [{ kind: 'tags', line: 1, registry: '${scheme}://${host}', repository: '${path}' }, 'the output lists the tags of library/busybox at http://127.0.0.1:5000'],
+    [
+      { kind: 'probe', line: 1, bundle: '.', args: ['hostname'], equals: 'runc-demo' },
+      'in the container, `hostname`: output is "runc-demo"',
+    ],
+    [
+      { kind: 'probe', line: 1, bundle: '.', args: ['ls', '-1a', '/'], listsDirectory: 'rootfs' },
+      'in the container, `ls -1a /`: exit status 0, lists the entries of rootfs',
+    ],
+    [
+      { kind: 'tags', line: 1, registry: '${scheme}://${host}', repository: '${path}' },
+      'the output lists the tags of library/busybox at http://127.0.0.1:5000',
+    ],
     [{ kind: 'file', line: 1, path: 'x', exists: true, title: 'The ${file} is there' }, 'The config.json is there'],
   ])('describes %j', (check, label) => {
     expect(describeCheck(check, vars)).toBe(label);

@@ -3,7 +3,12 @@ import { NO_STEP_OUTPUT, outputCheck } from '../../src/checks/output.js';
 import type { CheckContext } from '../../src/checks/types.js';
 import type { OutputCheck } from '../../src/lab/model.js';
 
-const ctx = (stepOutput: string | undefined): CheckContext => ({ workdir: '/nonexistent', vars: {}, root: false, ...(stepOutput === undefined ? {} : { stepOutput }) });
+const ctx = (stepOutput: string | undefined): CheckContext => ({
+  workdir: '/nonexistent',
+  vars: {},
+  root: false,
+  ...(stepOutput === undefined ? {} : { stepOutput }),
+});
 
 function check(fields: Partial<OutputCheck> = {}): OutputCheck {
   return { kind: 'output', line: 1, ...fields };

@@ -142,7 +142,9 @@ describe.skipIf(!isRoot)('probe check with runc (needs root: skipped when not ru
   it('names the missing and extra entries of a listing', async () => {
     const outcome = await probeCheck(check('default', ['ls', '/'], { listsDirectory: 'rootfs/bin' }), ctx());
     expect(outcome).toMatchObject({ status: 'failed' });
-    expect(outcome.message).toMatch(/^The output does not list exactly the entries of rootfs\/bin: missing busybox, cat, .*; not in rootfs\/bin: bin, dev, /);
+    expect(outcome.message).toMatch(
+      /^The output does not list exactly the entries of rootfs\/bin: missing busybox, cat, .*; not in rootfs\/bin: bin, dev, /,
+    );
   });
 
   it('judges the exit status of the process in the container', async () => {

@@ -76,7 +76,11 @@ describe('tags check against scripted registries', () => {
 
   it('counts the missing tags when the output has only the first page', async () => {
     const outcome = await tagsCheck(check(), ctx(paged.registry.url, TAGS.slice(0, 3).join('\n')));
-    expect(outcome).toMatchObject({ status: 'failed', expected: `the 7 tags of ${REPO}, one a line`, actual: '3 lines: 3 tags, 0 other lines' });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      expected: `the 7 tags of ${REPO}, one a line`,
+      actual: '3 lines: 3 tags, 0 other lines',
+    });
     expect(outcome.message).toBe(
       '4 tags of the 7 the registry reports are missing: "glibc", "latest", "musl" and 1 more. Only the first page? The registry sends the rest through the Link header.',
     );

@@ -80,9 +80,13 @@ describe.skipIf(noRegistry)('test fixtures', () => {
       try {
         const rootfs = join(dir, 'docker-rootfs');
         await mkdir(rootfs);
-        const exported = await execa('bash', ['-c', 'docker export "$(docker create "$1")" | tar -C "$2" -xf -', 'export', reference, rootfs], {
-          reject: false,
-        });
+        const exported = await execa(
+          'bash',
+          ['-c', 'docker export "$(docker create "$1")" | tar -C "$2" -xf -', 'export', reference, rootfs],
+          {
+            reject: false,
+          },
+        );
         expect(exported.exitCode, exported.stderr).toBe(0);
         expect((await stat(join(rootfs, 'bin', 'busybox'))).isFile()).toBe(true);
       } finally {

@@ -163,7 +163,9 @@ describe.skipIf(noLab)('lab 2: run busybox with bare runc', () => {
     // The interactive `sudo runc run demo` is skipped headless; the probes ran instead and passed.
     expect(result.stdout).toMatch(/✓/);
     expect(result.stdout).not.toMatch(/✗/);
-    const verified = await runCli(['verify', '2', '--json', '--use', engine, '--workdir', workdir, '--var', `img=${image}`], { env: cliEnv });
+    const verified = await runCli(['verify', '2', '--json', '--use', engine, '--workdir', workdir, '--var', `img=${image}`], {
+      env: cliEnv,
+    });
     expect(verified.exitCode, verified.all).toBe(0);
     const report = JSON.parse(verified.stdout) as VerifyReport;
     expect(report.passed).toBe(true);
@@ -186,7 +188,9 @@ describe.skipIf(noLab)('lab 2: run busybox with bare runc', () => {
       const marker = `/tmp/pwned-${randomBytes(6).toString('hex')}`;
       const workdir = await workspace();
       const hostile = `busybox; touch ${marker}-a; $(touch ${marker}-b) \`touch ${marker}-c\``;
-      const result = await runCli(['run', '2', '--yes', '--use', 'podman', '--workdir', workdir, '--var', `img=${hostile}`], { env: env() });
+      const result = await runCli(['run', '2', '--yes', '--use', 'podman', '--workdir', workdir, '--var', `img=${hostile}`], {
+        env: env(),
+      });
       expect(result.exitCode, result.all).not.toBe(0);
       // The whole value reached podman as one image name.
       expect(result.all).toContain('invalid reference format');

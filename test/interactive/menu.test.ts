@@ -66,7 +66,17 @@ describe('interactive mode in a terminal', () => {
       'path=library/busybox',
     ].join(' ');
     // The pane stays open after ocilab exits so its exit status can be read.
-    await execa('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '50', `${command}; echo "ocilab exited with $?"; sleep 60`]);
+    await execa('tmux', [
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '120',
+      '-y',
+      '50',
+      `${command}; echo "ocilab exited with $?"; sleep 60`,
+    ]);
 
     await waitFor('Which lab?');
     await tmux('send-keys', '-t', session, 'Enter'); // lab 1: tags

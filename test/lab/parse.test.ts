@@ -134,7 +134,10 @@ sudo runc run demo
 `),
     );
     const step = parsed.steps[0]!;
-    expect(step.actions[0]).toEqual({ kind: 'edit', edit: { line: BODY_LINE + 2, file: 'config.json', set: { 'process.args': ['sh'], 'root.readonly': false } } });
+    expect(step.actions[0]).toEqual({
+      kind: 'edit',
+      edit: { line: BODY_LINE + 2, file: 'config.json', set: { 'process.args': ['sh'], 'root.readonly': false } },
+    });
     expect(step.checks).toEqual([
       { kind: 'json', file: 'config.json', path: 'root.readonly', equals: false, line: BODY_LINE + 7 },
       { kind: 'file', path: 'bin/sh', root: 'rootfs', executable: true, exists: true, line: BODY_LINE + 10 },
@@ -152,16 +155,44 @@ sudo runc run demo
 
 describe('parseLab: problems with file:line', () => {
   const cases: [string, string, RegExp][] = [
-    ['a broken attribute', '## S\n\n```sh {"run": tru}\nx\n```\n', new RegExp(`^${BODY_LINE + 2}: the attributes of this code block are not valid JSON`)],
-    ['an unknown attribute', '## S\n\n```sh {"run": true, "rnu": 1}\nx\n```\n', new RegExp(`^${BODY_LINE + 2}: code block attributes: unknown field 'rnu'`)],
+    [
+      'a broken attribute',
+      '## S\n\n```sh {"run": tru}\nx\n```\n',
+      new RegExp(`^${BODY_LINE + 2}: the attributes of this code block are not valid JSON`),
+    ],
+    [
+      'an unknown attribute',
+      '## S\n\n```sh {"run": true, "rnu": 1}\nx\n```\n',
+      new RegExp(`^${BODY_LINE + 2}: code block attributes: unknown field 'rnu'`),
+    ],
     ['run attributes without run', '## S\n\n```sh {"interactive": true}\nx\n```\n', /interactive only apply to a runnable block/],
-    ['a check of no known kind', '## S\n\n```yaml {"checks": true}\n- filez: a\n```\n', new RegExp(`^${BODY_LINE + 3}: a check starts with its kind`)],
-    ['a wrong field type in a check', '## S\n\n```yaml {"checks": true}\n- file: a\n  exists: maybe\n```\n', new RegExp(`^${BODY_LINE + 4}: file check: exists`)],
-    ['an unknown variable in a check', '## S\n\n```yaml {"checks": true}\n- file: ${nope}/x\n```\n', /\$\{nope\} is not a variable of this lab/],
-    ['an invalid regular expression', '## S\n\n```yaml {"checks": true}\n- command: "true"\n  matches: "("\n```\n', /not a valid regular expression/],
+    [
+      'a check of no known kind',
+      '## S\n\n```yaml {"checks": true}\n- filez: a\n```\n',
+      new RegExp(`^${BODY_LINE + 3}: a check starts with its kind`),
+    ],
+    [
+      'a wrong field type in a check',
+      '## S\n\n```yaml {"checks": true}\n- file: a\n  exists: maybe\n```\n',
+      new RegExp(`^${BODY_LINE + 4}: file check: exists`),
+    ],
+    [
+      'an unknown variable in a check',
+      '## S\n\n```yaml {"checks": true}\n- file: ${nope}/x\n```\n',
+      /\$\{nope\} is not a variable of this lab/,
+    ],
+    [
+      'an invalid regular expression',
+      '## S\n\n```yaml {"checks": true}\n- command: "true"\n  matches: "("\n```\n',
+      /not a valid regular expression/,
+    ],
     ['an unclosed fence', '## S\n\n```sh\nx\n', new RegExp(`^${BODY_LINE + 2}: this code block is never closed`)],
     ['two steps with one title', '## Same\n\ntext\n\n## Same\n', new RegExp(`^${BODY_LINE + 4}: two steps have the id 'same'`)],
-    ['an output check on a command that is not readonly', '## S\n\n```sh {"run": true}\nls\n```\n\n```yaml {"checks": true}\n- output: step\n```\n', /mark the step's commands "readonly": true/],
+    [
+      'an output check on a command that is not readonly',
+      '## S\n\n```sh {"run": true}\nls\n```\n\n```yaml {"checks": true}\n- output: step\n```\n',
+      /mark the step's commands "readonly": true/,
+    ],
     ['an edit that is not JSON', '## S\n\n```json {"edit": "config.json"}\n{ nope }\n```\n', /the edit is not valid JSON/],
     ['a lab with no steps', 'Only an intro.\n', /a lab needs at least one step/],
     ['two purposes in one block', '## S\n\n```sh {"run": true, "checks": true}\nx\n```\n', /a code block does one thing/],
@@ -187,8 +218,16 @@ describe('parseLab: problems with file:line', () => {
     ['unclosed front matter', '---\nocilab: 1\n', /^1: the front matter is not closed/],
     ['a missing summary', '---\nocilab: 1\nid: x\ntitle: T\n---\n## S\n', /front matter: summary/],
     ['a bad id', '---\nocilab: 1\nid: Bad Id\ntitle: T\nsummary: s\n---\n## S\n', /^3: front matter: id: use lower-case letters/],
-    ['an unknown front matter field', '---\nocilab: 1\nid: x\ntitle: T\nsummary: s\ncolour: red\n---\n## S\n', /^6: front matter: unknown field 'colour'/],
-    ['a default using a later variable', '---\nocilab: 1\nid: x\ntitle: T\nsummary: s\nvariables:\n  a:\n    default: ${b}\n    description: a\n  b:\n    default: x\n    description: b\n---\n## S\n', /^8: the default of 'a' uses \$\{b\}/],
+    [
+      'an unknown front matter field',
+      '---\nocilab: 1\nid: x\ntitle: T\nsummary: s\ncolour: red\n---\n## S\n',
+      /^6: front matter: unknown field 'colour'/,
+    ],
+    [
+      'a default using a later variable',
+      '---\nocilab: 1\nid: x\ntitle: T\nsummary: s\nvariables:\n  a:\n    default: ${b}\n    description: a\n  b:\n    default: x\n    description: b\n---\n## S\n',
+      /^8: the default of 'a' uses \$\{b\}/,
+    ],
     ['invalid YAML', '---\nocilab: 1\nid: [x\n---\n## S\n', /^\d+: front matter:/],
   ];
   it.each(frontCases)('reports %s', (_name, text, expected) => {

@@ -13,7 +13,11 @@ const lab = {
 
 describe('lab variables', () => {
   it('expands defaults in order', () => {
-    expect(resolveVariables(lab, {})).toEqual({ host: 'registry.k8s.io', path: 'sig-storage/smbplugin', img: 'registry.k8s.io/sig-storage/smbplugin' });
+    expect(resolveVariables(lab, {})).toEqual({
+      host: 'registry.k8s.io',
+      path: 'sig-storage/smbplugin',
+      img: 'registry.k8s.io/sig-storage/smbplugin',
+    });
   });
 
   it('lets a derived default follow an overridden variable', () => {
@@ -29,7 +33,7 @@ describe('lab variables', () => {
   });
 
   it('parses --var flags, keeping = and shell characters in the value', () => {
-    expect(parseVarFlags(['a=b=c', "path=x; rm -rf ~"])).toEqual({ a: 'b=c', path: 'x; rm -rf ~' });
+    expect(parseVarFlags(['a=b=c', 'path=x; rm -rf ~'])).toEqual({ a: 'b=c', path: 'x; rm -rf ~' });
   });
 
   it.each(['novalue', '=x', '1a=b', 'a-b=c'])('refuses the flag %s', (flag) => {

@@ -93,7 +93,9 @@ describe('listTags', () => {
   });
 
   it('does not try a token where the registry asks for a password', async () => {
-    const registry = closeLater(await startRefusing(401, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': 'Basic realm="x"' }));
+    const registry = closeLater(
+      await startRefusing(401, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': 'Basic realm="x"' }),
+    );
     expect(await registryError(listTags(registry.url, REPO))).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
     expect(registry.requests).toHaveLength(1);
   });
@@ -108,7 +110,9 @@ describe('listTags', () => {
 
   it('refuses a redirect from https to plain http', async () => {
     const fakeFetch: typeof fetch = async () => new Response(null, { status: 307, headers: { Location: 'http://mirror.example/v2/' } });
-    expect((await registryError(listTags('https://registry.example', REPO, { fetch: fakeFetch }))).message).toMatch(/refusing to downgrade/);
+    expect((await registryError(listTags('https://registry.example', REPO, { fetch: fakeFetch }))).message).toMatch(
+      /refusing to downgrade/,
+    );
   });
 
   it.each([
@@ -134,7 +138,11 @@ describe('listTags', () => {
 
 describe('parseBearerChallenge', () => {
   it('reads realm, service and scope', () => {
-    expect(parseBearerChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"')).toEqual({
+    expect(
+      parseBearerChallenge(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
+      ),
+    ).toEqual({
       realm: 'https://auth.docker.io/token',
       service: 'registry.docker.io',
       scope: 'repository:library/busybox:pull',
@@ -150,7 +158,9 @@ describe('nextPage', () => {
   const page = new URL('https://registry.example/v2/x/tags/list');
 
   it('resolves a relative next link against the page', () => {
-    expect(nextPage('</v2/x/tags/list?last=b&n=2>; rel="next"', page, 'listing')?.href).toBe('https://registry.example/v2/x/tags/list?last=b&n=2');
+    expect(nextPage('</v2/x/tags/list?last=b&n=2>; rel="next"', page, 'listing')?.href).toBe(
+      'https://registry.example/v2/x/tags/list?last=b&n=2',
+    );
   });
 
   it('picks the next link among others', () => {

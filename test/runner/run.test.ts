@@ -95,7 +95,10 @@ describe('headless runs', () => {
     const { outcome, events, progress } = await run(lab());
     expect(outcome.passed).toBe(true);
     expect(events.find((e) => e.type === 'lab-start')).toMatchObject({ resumeAt: 1 });
-    expect(events.filter((e) => e.type === 'step-start').map((e) => (e.type === 'step-start' ? e.step.id : ''))).toEqual(['expect-b', 'make-c']);
+    expect(events.filter((e) => e.type === 'step-start').map((e) => (e.type === 'step-start' ? e.step.id : ''))).toEqual([
+      'expect-b',
+      'make-c',
+    ]);
     expect(progress.steps['expect-b']).toMatchObject({ status: 'passed', attempts: 2 });
   });
 
@@ -158,7 +161,9 @@ describe('ways', () => {
     const { events, progress } = await run(lab());
     expect(await readFile(join(workdir, 'way.txt'), 'utf8')).toBe('plain\n');
     const notices = events.flatMap((e) => (e.type === 'notice' ? [e.message] : []));
-    expect(notices).toEqual(expect.arrayContaining([expect.stringContaining('Install it from the moon.'), expect.stringContaining('`exit 1` failed')]));
+    expect(notices).toEqual(
+      expect.arrayContaining([expect.stringContaining('Install it from the moon.'), expect.stringContaining('`exit 1` failed')]),
+    );
     expect(progress.steps.pick?.way).toBe('plain');
   });
 

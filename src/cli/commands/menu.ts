@@ -14,7 +14,9 @@ export default defineCommand({
     if (!process.stdin.isTTY || !process.stdout.isTTY) return list.run([], {});
     const labs = await shippedLabs();
     const { default: enquirer } = await import('enquirer');
-    const choices = await Promise.all(labs.map(async (lab, index) => ({ name: lab.id, message: `${index + 1}  ${lab.title}`, hint: await progressText(lab) })));
+    const choices = await Promise.all(
+      labs.map(async (lab, index) => ({ name: lab.id, message: `${index + 1}  ${lab.title}`, hint: await progressText(lab) })),
+    );
     let id: string;
     try {
       ({ id } = await enquirer.prompt<{ id: string }>({ type: 'select', name: 'id', message: 'Which lab?', choices }));

@@ -15,7 +15,11 @@ The workspace is left as it is.`,
     const lab = await findLab(reference as string);
     const saved = await loadProgress(lab.id);
     const existed = await resetProgress(lab.id);
-    out(existed ? `Progress in '${lab.id}' cleared; \`ocilab run ${lab.id}\` starts at step 1.\n` : `There was no progress in '${lab.id}' to clear.\n`);
+    out(
+      existed
+        ? `Progress in '${lab.id}' cleared; \`ocilab run ${lab.id}\` starts at step 1.\n`
+        : `There was no progress in '${lab.id}' to clear.\n`,
+    );
     if (saved) out(`The workspace ${saved.workdir} is left as it is; remove it too for a clean start.\n`);
     return EXIT.ok;
   },

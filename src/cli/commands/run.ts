@@ -30,12 +30,21 @@ Options:
   run: ([reference], flags) => runLabCommand(reference as string, flags),
 });
 
-export async function runLabCommand(reference: string, flags: { yes?: boolean; 'keep-going'?: boolean; use?: string; workdir?: string; var?: string[] }): Promise<number> {
+export async function runLabCommand(
+  reference: string,
+  flags: { yes?: boolean; 'keep-going'?: boolean; use?: string; workdir?: string; var?: string[] },
+): Promise<number> {
   const lab = await findLab(reference);
   const { workdir, progress, vars } = await openSession(lab, flags);
   const mode: Mode = flags.yes || !process.stdin.isTTY || !process.stdout.isTTY ? 'headless' : 'interactive';
   const [{ runLab }, { createRenderer }] = await Promise.all([import('../../runner/run.js'), import('../../render/terminal.js')]);
-  const renderer = await createRenderer({ color: useColor(), width: process.stdout.columns ?? 80, write: out, prose: mode === 'interactive', vars });
+  const renderer = await createRenderer({
+    color: useColor(),
+    width: process.stdout.columns ?? 80,
+    write: out,
+    prose: mode === 'interactive',
+    vars,
+  });
   const prompter = mode === 'interactive' ? (await import('../prompter.js')).createPrompter() : undefined;
   const { signal, dispose } = onCancel();
   try {

@@ -56,6 +56,9 @@ export function onCancel(): { signal: AbortSignal; dispose(): void } {
 export async function progressText(lab: Lab): Promise<string> {
   const progress = await loadProgress(lab.id);
   if (!progress) return lab.duration ? `(${lab.duration})` : '';
-  const done = resumeIndex(progress, lab.steps.map((s) => s.id));
+  const done = resumeIndex(
+    progress,
+    lab.steps.map((s) => s.id),
+  );
   return done >= lab.steps.length ? '(done)' : `(step ${done + 1} of ${lab.steps.length})`;
 }

@@ -53,7 +53,14 @@ Options:
           id,
           title,
           status,
-          checks: checks.map(({ kind, status: s, message, expected, actual, hint }) => ({ kind, status: s, message, expected, actual, hint })),
+          checks: checks.map(({ kind, status: s, message, expected, actual, hint }) => ({
+            kind,
+            status: s,
+            message,
+            expected,
+            actual,
+            hint,
+          })),
         }));
         out(`${JSON.stringify({ lab: report.lab, passed: report.passed, steps }, null, 2)}\n`);
       } else {
