@@ -18,8 +18,10 @@ async function select<T extends string>(
   fallback: T,
 ): Promise<T> {
   try {
-    const answer = await enquirer.prompt<{ choice: T }>({ type: 'select', name: 'choice', message, choices });
-    return answer.choice;
+    // enquirer shows the chosen name once answered, so the label is the name and the key is looked up.
+    const labelled = choices.map(({ message: label, disabled }) => ({ name: label, ...(disabled ? { disabled } : {}) }));
+    const answer = await enquirer.prompt<{ choice: string }>({ type: 'select', name: 'choice', message, choices: labelled });
+    return choices.find((c) => c.message === answer.choice)?.name ?? fallback;
   } catch {
     return fallback; // enquirer rejects on Ctrl-C and Esc
   }
