@@ -2,15 +2,14 @@
 // container will see it — its symlinks are followed inside that directory, never onto the host.
 import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { FileCheck } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
+import { lookupInRoot } from '../oci/rootfs-path.js';
 import type { CheckContext, CheckOutcome } from './types.js';
 
-/** Linux gives up after 40 symlinks in one lookup (MAXSYMLINKS); so do we. */
-const MAX_SYMLINK_HOPS = 40;
-
-export type Lookup = { found: true; hostPath: string; stats: Stats } | { found: false; reason: string };
+/** What a path leads to: in the workspace, or inside a rootfs through `lookupInRoot`. */
+type Lookup = { found: true; hostPath: string; stats: Stats } | { found: false; reason: string };
 
 export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<CheckOutcome> {
   const path = expand(check.path, ctx.vars);
@@ -77,50 +76,6 @@ export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<Ch
   return { status: 'passed', message: `${where} ${joinWords(passed)}` };
 }
 
-/**
- * Finds `path` inside the directory `root` as a process whose root is `root` would: component by
- * component, reading each symlink; an absolute target starts again at `root`, and `..` at `root`
- * stays there. Nothing outside `root` is ever looked at, whatever the links say.
- */
-export async function lookupInRoot(root: string, path: string, followLast = true): Promise<Lookup> {
-  const rootStats = await stat(root).catch(() => undefined);
-  if (!rootStats?.isDirectory()) return { found: false, reason: `the directory ${root} does not exist` };
-  const pending = components(path);
-  const current: string[] = [];
-  let hops = 0;
-  let lastLink: string | undefined;
-  while (pending.length > 0) {
-    const name = pending.shift() as string;
-    if (name === '..') {
-      current.pop();
-      continue;
-    }
-    const inside = `/${[...current, name].join('/')}`;
-    const hostPath = join(root, ...current, name);
-    let stats: Stats;
-    try {
-      stats = await lstat(hostPath);
-    } catch (error) {
-      if (!isMissing(error)) throw error;
-      return { found: false, reason: `${inside} does not exist${lastLink ? ` (reached through the symbolic link ${lastLink})` : ''}` };
-    }
-    const last = pending.length === 0;
-    if (stats.isSymbolicLink() && (!last || followLast)) {
-      if (++hops > MAX_SYMLINK_HOPS) return { found: false, reason: `too many levels of symbolic links (more than ${MAX_SYMLINK_HOPS})` };
-      const linkTarget = await readlink(hostPath);
-      lastLink = `${inside} -> ${linkTarget}`;
-      if (linkTarget.startsWith('/')) current.length = 0;
-      pending.unshift(...components(linkTarget));
-      continue;
-    }
-    if (!last && !stats.isDirectory()) return { found: false, reason: `${inside} is not a directory` };
-    current.push(name);
-  }
-  // Everything on the way was there: what remains is the root itself or a component just looked at.
-  const hostPath = join(root, ...current);
-  return { found: true, hostPath, stats: current.length === 0 ? rootStats : await lstat(hostPath) };
-}
-
 /** A path of the workspace, looked up the ordinary way. */
 async function lookupOnHost(hostPath: string, followLast: boolean): Promise<Lookup> {
   try {
@@ -135,10 +90,6 @@ async function lookupOnHost(hostPath: string, followLast: boolean): Promise<Look
     found: false,
     reason: link === undefined ? 'no such file or directory' : `it is a symbolic link to ${link}, which does not exist`,
   };
-}
-
-function components(path: string): string[] {
-  return path.split('/').filter((c) => c !== '' && c !== '.');
 }
 
 function isMissing(error: unknown): boolean {

@@ -2,8 +2,9 @@
 // for the repository — no other lines, and no page of the list left out.
 import type { TagsCheck } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
-import { RegistryError } from '../oci/errors.js';
+import { OciError } from '../oci/errors.js';
 import { listTags } from '../oci/tags.js';
+import { Transport } from '../oci/transport.js';
 import { NO_STEP_OUTPUT } from './output.js';
 import type { CheckContext, CheckOutcome } from './types.js';
 
@@ -28,11 +29,15 @@ export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<Ch
     };
   }
 
+  const address = registryAddress(registry);
+  if (typeof address === 'string') return { status: 'error', message: address };
   let tags: string[];
   try {
-    tags = await listTags(registry, repository, ctx.signal ? { signal: ctx.signal } : {});
+    // An http:// registry is one the lab means to reach over plain HTTP, loopback or not.
+    const transport = new Transport({ insecure: address.protocol === 'http:' });
+    tags = await listTags({ host: address.host, repository }, { transport, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   } catch (error) {
-    if (error instanceof RegistryError) return { status: 'error', message: error.message };
+    if (error instanceof OciError) return { status: 'error', message: error.message };
     throw error;
   }
 
@@ -64,6 +69,20 @@ export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<Ch
     expected: `the ${tags.length} tags of ${repository}, one a line`,
     actual: `${count(lines.length, 'line', 'lines')}: ${count(tagLines, 'tag', 'tags')}, ${count(lines.length - tagLines, 'other line', 'other lines')}`,
   };
+}
+
+/** The check's `registry` (`scheme://host[:port]`) as a URL, or why it is not one. */
+function registryAddress(registry: string): URL | string {
+  let url: URL;
+  try {
+    url = new URL(registry);
+  } catch {
+    return `'${registry}' is not a registry address; expected scheme://host, e.g. https://registry-1.docker.io.`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return `'${registry}' is not a registry address; the scheme must be https or http.`;
+  }
+  return url;
 }
 
 // registry.k8s.io answers the tags API with a 307 to another host; curl without -L prints nothing.

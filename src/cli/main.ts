@@ -65,6 +65,15 @@ async function report(error: unknown, debug: boolean): Promise<number> {
     say(`ocilab: ${error.message}`);
     return EXIT.failed;
   }
+  const { InvalidReferenceError, OciError } = await import('../oci/errors.js');
+  if (error instanceof InvalidReferenceError) {
+    say(`ocilab: ${error.message}`);
+    return EXIT.usage;
+  }
+  if (error instanceof OciError) {
+    say(`ocilab: ${error.message}`);
+    return EXIT.failed;
+  }
   say(`ocilab: unexpected error: ${(error as Error)?.message ?? String(error)}`);
   if (debug) say((error as Error)?.stack ?? '');
   else say('Run again with --debug to see where it happened, and please report it.');

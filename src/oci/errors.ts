@@ -1,5 +1,23 @@
-// Errors from talking to a registry. They keep the registry's own words (its error JSON) and the HTTP
-// status, and their message is a sentence a sysadmin can act on.
+// Errors of the registry client. Each message is a sentence a sysadmin can act on; a registry's
+// refusal also keeps the registry's own words (its error JSON) and the HTTP status.
+
+/** Anything the OCI client reports: a bad reference, or a registry that refused or could not be reached. */
+export class OciError extends Error {
+  override name = 'OciError';
+}
+
+/** A text that is not an image reference; `reason` says why, `example` shows the right form. */
+export class InvalidReferenceError extends OciError {
+  override name = 'InvalidReferenceError';
+
+  constructor(
+    readonly reference: string,
+    readonly reason: string,
+    readonly example: string,
+  ) {
+    super(`'${reference}' is not an image reference: ${reason}, e.g. ${example}.`);
+  }
+}
 
 /** One entry of the `errors` array the distribution API returns with a failed request. */
 export interface RegistryErrorDetail {
@@ -19,7 +37,7 @@ export interface RegistryErrorFields {
   errors?: RegistryErrorDetail[];
 }
 
-export class RegistryError extends Error {
+export class RegistryError extends OciError {
   override name = 'RegistryError';
   readonly status: number | undefined;
   readonly code: string | undefined;
@@ -35,30 +53,84 @@ export class RegistryError extends Error {
   }
 }
 
+/** What a failed response is about, for the advice that follows the registry's words. */
+export interface FailedRequest {
+  /** The request in the reader's words: "listing the tags of library/busybox". */
+  what: string;
+  /** The URL that answered (after redirects). */
+  url: URL;
+  /** The registry as `docker login` names it: 'docker.io', 'registry.k8s.io', '127.0.0.1:5000'. */
+  registry: string;
+  /** Credentials from docker's config.json went with the request (to the registry or its token service). */
+  withCredentials: boolean;
+  /** How many times the request was sent, retries included. */
+  attempts: number;
+  /** What the last answer's Retry-After asked for. */
+  retryAfterSeconds?: number;
+}
+
 /**
- * Builds the error for a response that is not a success. `what` names the request in the reader's
- * words ("listing the tags of library/busybox"); the body is searched for the distribution API's
- * `{"errors": [{code, message, detail}]}` and quoted when present.
+ * Builds the error for a response that is not a success: the status, what the registry said (the
+ * distribution API's `{"errors": [{code, message, detail}]}`, quoted when present) and what to do.
  */
-export function errorFromResponse(what: string, url: URL, status: number, statusText: string, body: string): RegistryError {
+export function errorFromResponse(request: FailedRequest, status: number, statusText: string, body: string): RegistryError {
   const errors = parseErrorBody(body);
   const first = errors[0];
-  const said = first ? `: ${first.code}: ${first.message}` : statusText ? `: ${statusText}` : '';
-  const advice = ADVICE_BY_STATUS[status];
-  const sentence = `${url.origin} answered ${status}${said} while ${what}.${advice ? ` ${advice}` : ''}`;
+  const said = errors.length > 0 ? `: ${errors.map(describeError).join('; ')}` : statusText ? `: ${statusText}` : '';
+  const advice = adviceFor(request, status, first?.code);
+  const sentence = `${request.url.origin} answered ${status}${said} while ${request.what}.${advice ? ` ${advice}` : ''}`;
   return new RegistryError(sentence, {
     status,
     errors,
-    ...(first ? { code: first.code, registryMessage: first.message } : {}),
+    ...(first?.code ? { code: first.code } : {}),
+    ...(first ? { registryMessage: first.message } : {}),
   });
 }
 
-const ADVICE_BY_STATUS: Record<number, string> = {
-  401: 'The repository is private or the name is wrong; ocilab only reads public repositories anonymously.',
-  403: 'The registry refuses anonymous access to this repository.',
-  404: 'Check the registry address and the repository name.',
-  429: 'The registry limits anonymous requests; wait a while or use a local registry.',
-};
+/** `docker login` for Docker Hub, `docker login HOST` for any other registry. */
+export function loginCommand(registry: string): string {
+  return registry === 'docker.io' ? 'docker login' : `docker login ${registry}`;
+}
+
+function adviceFor(request: FailedRequest, status: number, code: string | undefined): string {
+  const login = `\`${loginCommand(request.registry)}\``;
+  const tries = request.attempts > 1 ? ` (tried ${request.attempts} times)` : '';
+  if (status === 401 || status === 403) {
+    return request.withCredentials
+      ? `The registry refused the credentials ocilab found for ${request.registry} in docker's config.json: run ${login} again, and check that your account may read this repository.`
+      : `The registry refused access: check the repository name; if the repository is private, run ${login} first (ocilab reads the credentials in docker's config.json).`;
+  }
+  if (code === 'MANIFEST_UNKNOWN') return 'Check the tag or digest; `ocilab tags <repository>` lists the tags.';
+  if (status === 404) return 'Check the registry address and the repository name.';
+  if (status === 429) {
+    const asked = request.retryAfterSeconds !== undefined ? `; it asks to wait ${request.retryAfterSeconds} s` : '';
+    return `The registry limits how often it may be asked${tries}${asked}: try again later, or run ${login} for a higher limit.`;
+  }
+  if (status >= 500) return `The registry failed on its side${tries}: try again later.`;
+  return '';
+}
+
+/** `CODE: message (detail)`, the detail only when there is one, shortened when it is long. */
+function describeError(error: RegistryErrorDetail): string {
+  const detail = describeDetail(error.detail);
+  const text = [error.code, error.message].filter(Boolean).join(': ');
+  return detail ? `${text} (${detail})` : text;
+}
+
+const DETAIL_CHARS = 200;
+
+function describeDetail(detail: unknown): string {
+  if (detail === undefined || detail === null || detail === '') return '';
+  let text: string;
+  if (typeof detail === 'string') text = detail;
+  else if (isRecord(detail) && Object.values(detail).every((v) => typeof v !== 'object' || v === null)) {
+    // The distribution registry's `{"name": "x/y"}`, `{"tag": "1.0"}`: readable as `name: x/y`.
+    text = Object.entries(detail)
+      .map(([key, value]) => `${key}: ${String(value)}`)
+      .join(', ');
+  } else text = JSON.stringify(detail);
+  return text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS - 1)}…` : text;
+}
 
 function parseErrorBody(body: string): RegistryErrorDetail[] {
   let parsed: unknown;
@@ -67,7 +139,9 @@ function parseErrorBody(body: string): RegistryErrorDetail[] {
   } catch {
     return [];
   }
-  if (!isRecord(parsed) || !Array.isArray(parsed.errors)) return [];
+  if (!isRecord(parsed)) return [];
+  // Docker's token service (auth.docker.io) answers `{"details": "incorrect username or password"}`.
+  if (!Array.isArray(parsed.errors)) return typeof parsed.details === 'string' ? [{ code: '', message: parsed.details }] : [];
   return parsed.errors.filter(isRecord).map((e) => ({
     code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
     message: typeof e.message === 'string' ? e.message : '',

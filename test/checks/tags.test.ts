@@ -102,6 +102,23 @@ describe('tags check against scripted registries', () => {
     });
   });
 
+  it.each([
+    ['registry.example', 'is not a registry address; expected scheme://host'],
+    ['ftp://registry.example', 'the scheme must be https or http'],
+  ])('is an error when the registry %j is not scheme://host', async (registry, message) => {
+    expect(await tagsCheck(check({ registry }), ctx(paged.registry.url, 'latest'))).toMatchObject({
+      status: 'error',
+      message: expect.stringContaining(message),
+    });
+  });
+
+  it('is an error when the repository is not a repository name', async () => {
+    expect(await tagsCheck(check(), ctx(paged.registry.url, 'latest', 'Library/Busybox'))).toMatchObject({
+      status: 'error',
+      message: expect.stringContaining("'Library/Busybox' is not a repository path"),
+    });
+  });
+
   it('is an error when the step did not run in this session', async () => {
     expect(await tagsCheck(check(), ctx(paged.registry.url, undefined))).toMatchObject({ status: 'error' });
   });
@@ -128,7 +145,7 @@ describe.skipIf(noRegistry)('tags check against the CNCF distribution registry',
   it('lists the same tags as skopeo list-tags', async () => {
     const { stdout } = await execa('skopeo', ['list-tags', '--tls-verify=false', `docker://${host}/${repository}`]);
     const skopeoTags = (JSON.parse(stdout) as { Tags: string[] }).Tags;
-    expect([...(await listTags(`http://${host}`, repository))].sort()).toEqual([...skopeoTags].sort());
+    expect([...(await listTags({ host, repository }))].sort()).toEqual([...skopeoTags].sort());
     expect([...skopeoTags].sort()).toEqual(pushed);
   });
 
@@ -143,7 +160,7 @@ describe.skipIf(noRegistry)('tags check against the CNCF distribution registry',
   it("reports the registry's NAME_UNKNOWN for a repository it does not have", async () => {
     expect(await tagsCheck(check(), ctx(`http://${host}`, 'latest', 'x/none'))).toMatchObject({
       status: 'error',
-      message: `http://${host} answered 404: NAME_UNKNOWN: repository name not known to registry while listing the tags of x/none. Check the registry address and the repository name.`,
+      message: `http://${host} answered 404: NAME_UNKNOWN: repository name not known to registry (name: x/none) while listing the tags of x/none. Check the registry address and the repository name.`,
     });
   });
 });

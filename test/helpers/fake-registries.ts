@@ -1,7 +1,8 @@
 // Scripted doubles of how public registries answer `GET /v2/<name>/tags/list`, for behaviour the
-// local distribution registry does not show: Docker Hub's token challenge, registry.k8s.io's redirect
-// to another host, and Link pagination (including links a client must refuse). Each server records
-// the requests it saw, so tests can assert what was (not) sent where.
+// local distribution registry does not show: Docker Hub's token challenge (anonymous or for a login),
+// registry.k8s.io's redirect to another host, Link pagination (including links a client must refuse),
+// and a registry that is rate-limiting or failing for a while. Each server records the requests it
+// saw, so tests can assert what was (not) sent where.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 export interface SeenRequest {
@@ -54,7 +55,8 @@ function tagsPath(repository: string): string {
 function tagList(repository: string, tags: readonly string[]): Handler {
   return (_req, res, url) => {
     if (url.pathname === tagsPath(repository)) return json(res, 200, { name: repository, tags });
-    json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry', detail: { name: repository } }] });
+    const name = url.pathname.replace(/^\/v2\/|\/tags\/list$/g, '');
+    json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry', detail: { name } }] });
   };
 }
 
@@ -65,22 +67,33 @@ export interface DockerHubLike {
   close(): Promise<void>;
 }
 
+export interface DockerHubOptions {
+  /** Where the token service puts the token: `token` (Docker's) or `access_token` (OAuth2-style services). */
+  tokenField?: 'token' | 'access_token';
+  /** A private repository: the token service hands out a token only for this user and password (HTTP Basic). */
+  login?: { username: string; password: string };
+  /** The token's lifetime the token service announces, in seconds. */
+  expiresIn?: number;
+}
+
 /**
  * Docker Hub: the registry answers 401 with `WWW-Authenticate: Bearer realm=...,service=...,scope=...`
- * until it gets the token its token service hands out anonymously. `tokenField` is where the token
- * service puts it (`token` for Docker's, `access_token` for OAuth2-style services).
+ * until it gets the token its token service hands out, anonymously or, with `login`, to that user.
  */
 export async function startDockerHubLike(
   repository: string,
   tags: readonly string[],
-  tokenField: 'token' | 'access_token' = 'token',
+  { tokenField = 'token', login, expiresIn = 300 }: DockerHubOptions = {},
 ): Promise<DockerHubLike> {
-  const token = 'anonymous-pull-token';
-  const auth = await serve((_req, res, url) => {
+  const token = login ? 'private-pull-token' : 'anonymous-pull-token';
+  const password = login && `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`;
+  const auth = await serve((req, res, url) => {
     const scopeOk = url.searchParams.get('scope') === `repository:${repository}:pull`;
     const serviceOk = url.searchParams.get('service') === 'registry.fake.io';
     if (url.pathname !== '/token' || !scopeOk || !serviceOk) return json(res, 400, { details: 'bad token request' });
-    json(res, 200, { [tokenField]: token, expires_in: 300 });
+    // What auth.docker.io answers to a wrong password.
+    if (password && req.headers.authorization !== password) return json(res, 401, { details: 'incorrect username or password' });
+    json(res, 200, { [tokenField]: token, expires_in: expiresIn });
   });
   const serveTags = tagList(repository, tags);
   const registry = await serve((req, res, url) => {
@@ -160,4 +173,27 @@ export async function startPaginated(repository: string, tags: readonly string[]
 /** A registry that refuses every request with `status` and the distribution API's error JSON. */
 export function startRefusing(status: number, code: string, message: string, headers: Record<string, string> = {}): Promise<FakeServer> {
   return serve((_req, res) => json(res, status, { errors: [{ code, message, detail: null }] }, headers));
+}
+
+/** One scripted failure: the status, the distribution API's error, and a Retry-After header if any. */
+export interface Failure {
+  status: number;
+  code: string;
+  message: string;
+  retryAfter?: string;
+}
+
+/**
+ * A registry under pressure: Docker Hub's pull rate limit (429 TOOMANYREQUESTS with Retry-After) or an
+ * overloaded mirror (502, 503). It answers each of `failures` in turn, then serves the tag list.
+ */
+export function startOverloaded(repository: string, tags: readonly string[], failures: readonly Failure[]): Promise<FakeServer> {
+  const pending = [...failures];
+  const serveTags = tagList(repository, tags);
+  return serve((req, res, url) => {
+    const failure = pending.shift();
+    if (!failure) return serveTags(req, res, url);
+    const headers: Record<string, string> = failure.retryAfter === undefined ? {} : { 'Retry-After': failure.retryAfter };
+    json(res, failure.status, { errors: [{ code: failure.code, message: failure.message }] }, headers);
+  });
 }

@@ -1,7 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryError } from '../../src/oci/errors.js';
-import { listTags, nextPage, parseBearerChallenge } from '../../src/oci/tags.js';
-import { type LinkStyle, serve, startDockerHubLike, startK8sLike, startPaginated, startRefusing } from '../helpers/fake-registries.js';
+import { listTags, nextPage } from '../../src/oci/tags.js';
+import { Transport } from '../../src/oci/transport.js';
+import { type LinkStyle, startDockerHubLike, startK8sLike, startPaginated } from '../helpers/fake-registries.js';
+import { pushTags } from '../helpers/image.js';
+import { startRegistry, type Registry } from '../helpers/registry.js';
+import { registryToolsUsable, skipUnless } from '../helpers/services.js';
 
 const REPO = 'library/busybox';
 const TAGS = ['1.35', '1.36', '1.36.1', 'glibc', 'latest', 'musl', 'uclibc'];
@@ -15,6 +22,14 @@ function closeLater<T extends { close(): Promise<void> }>(server: T): T {
   return server;
 }
 
+/** A transport that reads no docker config of this machine. */
+const transport = () => new Transport({ dockerConfig: join(tmpdir(), 'ocilab-no-docker-config.json') });
+
+/** `host` and `repository` of a fake server's URL. */
+function at(url: string, repository = REPO) {
+  return { host: new URL(url).host, repository };
+}
+
 async function registryError(promise: Promise<unknown>): Promise<RegistryError> {
   const error = await promise.then(
     () => undefined,
@@ -24,37 +39,29 @@ async function registryError(promise: Promise<unknown>): Promise<RegistryError> 
   return error as RegistryError;
 }
 
-describe('listTags', () => {
+describe('listTags against scripted registries', () => {
   it('lists the tags of a registry that answers at once', async () => {
     const { registry } = closeLater(await startPaginated(REPO, TAGS, 100, 'relative'));
-    expect(await listTags(registry.url, REPO)).toEqual(TAGS);
+    expect(await listTags(at(registry.url), { transport: transport() })).toEqual(TAGS);
   });
 
-  it.each(['token', 'access_token'] as const)('gets an anonymous token from the Bearer challenge (%s) and retries', async (field) => {
-    const hub = closeLater(await startDockerHubLike(REPO, TAGS, field));
-    expect(await listTags(hub.registry.url, REPO)).toEqual(TAGS);
-    expect(hub.registry.requests.map((r) => r.authorization)).toEqual([undefined, 'Bearer anonymous-pull-token']);
-    expect(hub.auth.requests).toEqual([
-      { path: `/token?service=registry.fake.io&scope=repository%3A${encodeURIComponent(REPO)}%3Apull`, authorization: undefined },
-    ]);
+  it('lists the tags of a Docker Hub-like registry with one anonymous token for two listings', async () => {
+    const hub = closeLater(await startDockerHubLike(REPO, TAGS));
+    const shared = transport();
+    expect(await listTags(at(hub.registry.url), { transport: shared })).toEqual(TAGS);
+    expect(await listTags(at(hub.registry.url), { transport: shared })).toEqual(TAGS);
+    expect(hub.auth.requests).toHaveLength(1);
   });
 
-  it('follows a 307 to another host, as registry.k8s.io sends', async () => {
-    const k8s = closeLater(await startK8sLike(REPO, TAGS));
-    expect(await listTags(k8s.front.url, REPO)).toEqual(TAGS);
-    expect(k8s.backend.requests).toEqual([{ path: `/v2/${REPO}/tags/list`, authorization: undefined }]);
-  });
-
-  it('does not send the token of one host to the host a redirect leads to', async () => {
+  it('follows a 307 to another host, as registry.k8s.io sends, without the token of the first host', async () => {
     const k8s = closeLater(await startK8sLike(REPO, TAGS, true));
-    expect(await listTags(k8s.front.url, REPO)).toEqual(TAGS);
-    expect(k8s.front.requests.map((r) => r.authorization)).toEqual([undefined, 'Bearer front-token']);
-    expect(k8s.backend.requests.map((r) => r.authorization)).toEqual([undefined]);
+    expect(await listTags(at(k8s.front.url), { transport: transport() })).toEqual(TAGS);
+    expect(k8s.backend.requests).toEqual([{ path: `/v2/${REPO}/tags/list`, authorization: undefined }]);
   });
 
   it.each(['relative', 'absolute'] as LinkStyle[])('follows %s Link headers to every page', async (style) => {
     const { registry } = closeLater(await startPaginated(REPO, TAGS, 3, style));
-    expect(await listTags(registry.url, REPO)).toEqual(TAGS);
+    expect(await listTags(at(registry.url), { transport: transport() })).toEqual(TAGS);
     expect(registry.requests.map((r) => r.path)).toEqual([
       `/v2/${REPO}/tags/list`,
       `/v2/${REPO}/tags/list?n=3&last=1.36.1`,
@@ -64,7 +71,7 @@ describe('listTags', () => {
 
   it('refuses a next page on another host and never asks that host', async () => {
     const { registry, foreign } = closeLater(await startPaginated(REPO, TAGS, 3, 'foreign'));
-    const error = await registryError(listTags(registry.url, REPO));
+    const error = await registryError(listTags(at(registry.url), { transport: transport() }));
     expect(error.message).toBe(
       `${registry.url} sent the next page of its tag list to ${foreign.url} while listing the tags of ${REPO}; refusing to follow it to another host.`,
     );
@@ -73,84 +80,43 @@ describe('listTags', () => {
 
   it('stops when the next link leads back to a page it has read', async () => {
     const { registry } = closeLater(await startPaginated(REPO, TAGS, 3, 'loop'));
-    expect((await registryError(listTags(registry.url, REPO))).message).toMatch(/paginates in a loop/);
+    expect((await registryError(listTags(at(registry.url), { transport: transport() }))).message).toBe(
+      `${registry.url} paginates in a loop (back to ${registry.url}/v2/${REPO}/tags/list) while listing the tags of ${REPO}.`,
+    );
   });
 
   it("carries the registry's own error code and message", async () => {
     const { registry } = closeLater(await startPaginated(REPO, TAGS, 3, 'relative'));
-    const error = await registryError(listTags(registry.url, 'library/nothing'));
+    const error = await registryError(listTags(at(registry.url, 'library/nothing'), { transport: transport() }));
     expect(error).toMatchObject({ status: 404, code: 'NAME_UNKNOWN', registryMessage: 'repository name not known to registry' });
-    expect(error.message).toBe(
-      `${registry.url} answered 404: NAME_UNKNOWN: repository name not known to registry while listing the tags of library/nothing. Check the registry address and the repository name.`,
-    );
-  });
-
-  it('says when the registry limits anonymous requests', async () => {
-    const registry = closeLater(await startRefusing(429, 'TOOMANYREQUESTS', 'You have reached your pull rate limit.'));
-    const error = await registryError(listTags(registry.url, REPO));
-    expect(error).toMatchObject({ status: 429, code: 'TOOMANYREQUESTS' });
-    expect(error.message).toMatch(/You have reached your pull rate limit\. .*wait a while or use a local registry/);
-  });
-
-  it('does not try a token where the registry asks for a password', async () => {
-    const registry = closeLater(
-      await startRefusing(401, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': 'Basic realm="x"' }),
-    );
-    expect(await registryError(listTags(registry.url, REPO))).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
-    expect(registry.requests).toHaveLength(1);
-  });
-
-  it('says it could not reach a registry that is not there', async () => {
-    const server = await serve(() => undefined);
-    await server.close();
-    expect((await registryError(listTags(server.url, REPO))).message).toMatch(
-      new RegExp(`^Could not reach ${server.url} while listing the tags of ${REPO}: .*ECONNREFUSED`),
-    );
-  });
-
-  it('refuses a redirect from https to plain http', async () => {
-    const fakeFetch: typeof fetch = async () => new Response(null, { status: 307, headers: { Location: 'http://mirror.example/v2/' } });
-    expect((await registryError(listTags('https://registry.example', REPO, { fetch: fakeFetch }))).message).toMatch(
-      /refusing to downgrade/,
-    );
   });
 
   it.each([
-    ['registry.example', REPO, /not a registry address/],
-    ['ftp://registry.example', REPO, /scheme must be https or http/],
-    ['https://registry.example', 'Library/Busybox', /not a repository name/],
-    ['https://registry.example', 'busybox?x=1', /not a repository name/],
-  ])('refuses registry %j with repository %j before asking anything', async (registry, repository, message) => {
-    const fakeFetch: typeof fetch = async () => {
-      throw new Error('must not be called');
-    };
-    expect((await registryError(listTags(registry, repository, { fetch: fakeFetch }))).message).toMatch(message);
+    ['{"name":"x","tags":null}', []],
+    ['{"name":"x","tags":["a"]}', ['a']],
+  ])('reads %s as %j', async (body, tags) => {
+    const fetch: typeof globalThis.fetch = async () => new Response(body);
+    expect(await listTags({ host: 'registry.example', repository: 'x' }, { transport: new Transport({ fetch }) })).toEqual(tags);
+  });
+
+  it.each([
+    ['<html>Temporary Redirect</html>', /answered with something that is not JSON while listing the tags of x\.$/],
+    ['{"name":"x"}', /answered without a "tags" list while listing the tags of x\.$/],
+    ['{"tags":[1,2]}', /answered without a "tags" list/],
+  ])('refuses the answer %s', async (body, message) => {
+    const fetch: typeof globalThis.fetch = async () => new Response(body);
+    const error = await registryError(listTags({ host: 'registry.example', repository: 'x' }, { transport: new Transport({ fetch }) }));
+    expect(error.message).toMatch(message);
   });
 
   it('gives up when cancelled, with the abort rather than a registry error', async () => {
-    const hanging = closeLater(await serve(() => undefined));
+    const { registry } = closeLater(await startPaginated(REPO, TAGS, 3, 'relative'));
     const controller = new AbortController();
-    const listing = listTags(hanging.url, REPO, { signal: controller.signal });
     controller.abort();
-    await expect(listing).rejects.toMatchObject({ name: 'AbortError' });
-  });
-});
-
-describe('parseBearerChallenge', () => {
-  it('reads realm, service and scope', () => {
-    expect(
-      parseBearerChallenge(
-        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
-      ),
-    ).toEqual({
-      realm: 'https://auth.docker.io/token',
-      service: 'registry.docker.io',
-      scope: 'repository:library/busybox:pull',
+    await expect(listTags(at(registry.url), { transport: transport(), signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
     });
-  });
-
-  it.each([null, 'Basic realm="x"', 'Bearer service="x"'])('finds no bearer challenge in %j', (header) => {
-    expect(parseBearerChallenge(header)).toBeUndefined();
+    expect(registry.requests).toEqual([]);
   });
 });
 
@@ -163,10 +129,12 @@ describe('nextPage', () => {
     );
   });
 
-  it('picks the next link among others', () => {
+  it('picks the next link among others, whatever the quoting and the other relations', () => {
     expect(nextPage('<https://registry.example/first>; rel="first", <https://registry.example/2>; rel=next', page, 'listing')?.href).toBe(
       'https://registry.example/2',
     );
+    expect(nextPage('</3>; rel="prev next"', page, 'listing')?.href).toBe('https://registry.example/3');
+    expect(nextPage('</4>; rel="next-archive"', page, 'listing')).toBeUndefined();
   });
 
   it('refuses a next link to another scheme', () => {
@@ -175,5 +143,41 @@ describe('nextPage', () => {
 
   it('finds no next page without a Link header', () => {
     expect(nextPage(null, page, 'listing')).toBeUndefined();
+  });
+});
+
+const noRegistry = skipUnless(await registryToolsUsable(), 'docker-registry, busybox-static, umoci or skopeo is not installed');
+
+/** How many tags the big repository gets: one manifest PUT each, a few seconds in all. */
+const MANY = 3000;
+
+describe.skipIf(noRegistry)('listTags against the CNCF distribution registry', () => {
+  const repository = 'many/tags';
+  const pushed = Array.from({ length: MANY }, (_, i) => `v${Math.floor(i / 100)}.${i % 100}`);
+  let registry: Registry;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await pushTags(registry.host, repository, pushed);
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it(`lists all ${MANY} tags of a repository, the same set as skopeo list-tags`, async () => {
+    const { stdout } = await execa('skopeo', ['list-tags', '--tls-verify=false', `docker://${registry.host}/${repository}`]);
+    const skopeoTags = (JSON.parse(stdout) as { Tags: string[] }).Tags;
+    const ours = await listTags({ host: registry.host, repository }, { transport: transport() });
+    expect(ours).toHaveLength(MANY);
+    expect(new Set(ours)).toEqual(new Set(skopeoTags));
+    expect(new Set(ours)).toEqual(new Set(pushed));
+  });
+
+  it("reports the registry's NAME_UNKNOWN for a repository it does not have", async () => {
+    const error = await registryError(listTags({ host: registry.host, repository: 'x/none' }, { transport: transport() }));
+    expect(error.message).toBe(
+      `${registry.url} answered 404: NAME_UNKNOWN: repository name not known to registry (name: x/none) while listing the tags of x/none. Check the registry address and the repository name.`,
+    );
   });
 });
