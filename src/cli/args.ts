@@ -53,6 +53,7 @@ export const COMMANDS: Record<string, { usage: string; summary: string; load: ()
   verify: { usage: 'verify <lab>', summary: 'check the workspace without running anything', load: () => import('./commands/verify.js') },
   reset: { usage: 'reset <lab>', summary: 'forget your progress in a lab', load: () => import('./commands/reset.js') },
   lint: { usage: 'lint <file>...', summary: 'check lab files for mistakes', load: () => import('./commands/lint.js') },
+  doctor: { usage: 'doctor [<lab>...]', summary: 'check that this machine can do the labs', load: () => import('./commands/doctor.js') },
   tags: { usage: 'tags <repository>', summary: 'list every tag of an image repository', load: () => import('./commands/tags.js') },
 };
 
