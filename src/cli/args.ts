@@ -55,6 +55,16 @@ export const COMMANDS: Record<string, { usage: string; summary: string; load: ()
   lint: { usage: 'lint <file>...', summary: 'check lab files for mistakes', load: () => import('./commands/lint.js') },
   doctor: { usage: 'doctor [<lab>...]', summary: 'check that this machine can do the labs', load: () => import('./commands/doctor.js') },
   tags: { usage: 'tags <repository>', summary: 'list every tag of an image repository', load: () => import('./commands/tags.js') },
+  report: {
+    usage: 'report',
+    summary: 'summarise your progress (--json, --junit FILE, --html FILE)',
+    load: () => import('./commands/report.js'),
+  },
+  class: {
+    usage: 'class <report.json>...',
+    summary: "roll up students' reports into one matrix",
+    load: () => import('./commands/class.js'),
+  },
 };
 
 export function mainHelp(): string {

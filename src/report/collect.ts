@@ -1,0 +1,146 @@
+// Gathers a report: the labs, the progress kept for each on this machine, and who and where the learner
+// is. `buildReport` is a pure function of those; `collectReport` reads them from the machine.
+import { readdir } from 'node:fs/promises';
+import { arch, hostname, platform, release, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { describeCheck } from '../checks/index.js';
+import type { Lab, Step } from '../lab/model.js';
+import { resolveVariables } from '../lab/variables.js';
+import { loadProgress, stateDir, type LabProgress, type StepRecord } from '../runner/progress.js';
+import {
+  isDoneStatus,
+  REPORT_FORMAT,
+  REPORT_VERSION,
+  type CheckReport,
+  type LabReport,
+  type LabState,
+  type Machine,
+  type Report,
+  type ReportStepStatus,
+  type StepReport,
+} from './model.js';
+
+export interface ReportInput {
+  /** The labs in `ocilab list` order. */
+  labs: readonly Lab[];
+  /** Saved progress by lab id; a lab without any was not started. */
+  progress: ReadonlyMap<string, LabProgress>;
+  user: string;
+  host: string;
+  machine: Machine;
+  ocilab: string;
+  now: Date;
+}
+
+export function buildReport(input: ReportInput): Report {
+  return {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    generatedAt: input.now.toISOString(),
+    ocilab: input.ocilab,
+    user: input.user,
+    host: input.host,
+    machine: input.machine,
+    labs: input.labs.map((lab, index) => labReport(lab, index + 1, input.progress.get(lab.id))),
+  };
+}
+
+function labReport(lab: Lab, number: number, progress: LabProgress | undefined): LabReport {
+  const vars = labelVariables(lab, progress);
+  const steps = lab.steps.map((step, index) => stepReport(step, index + 1, progress?.steps[step.id], vars));
+  const current = steps.find((s) => !isDoneStatus(s.status));
+  const times = steps.flatMap((s) => (s.at ? [s.at] : [])).sort();
+  const lastActivity = times[times.length - 1];
+  return {
+    id: lab.id,
+    number,
+    title: lab.title,
+    summary: lab.summary,
+    ...(lab.duration ? { duration: lab.duration } : {}),
+    state: labState(progress, current),
+    ...(current ? { current: current.id } : {}),
+    seconds: steps.reduce((sum, s) => sum + s.seconds, 0),
+    ...(lastActivity ? { lastActivity } : {}),
+    steps,
+  };
+}
+
+function labState(progress: LabProgress | undefined, current: StepReport | undefined): LabState {
+  if (!progress || Object.keys(progress.steps).length === 0) return 'not-started';
+  if (!current) return 'finished';
+  return current.status === 'failed' || current.status === 'error' ? 'failed' : 'in-progress';
+}
+
+function stepReport(step: Step, number: number, record: StepRecord | undefined, vars: Record<string, string>): StepReport {
+  return {
+    id: step.id,
+    number,
+    title: step.title,
+    kind: step.actions.length > 0 || step.checks.length > 0 ? 'task' : 'reading',
+    status: stepStatus(record),
+    attempts: record?.attempts ?? 0,
+    hints: record?.hints ?? 0,
+    hintsAvailable: step.hints.length,
+    seconds: record?.seconds ?? 0,
+    ...(record?.at ? { at: record.at } : {}),
+    ...(record?.way ? { way: record.way } : {}),
+    checks: step.checks.map((check, index): CheckReport => {
+      // The runner records every check of an attempt, in the lab's order.
+      const ran = record?.checks?.[index];
+      if (ran && ran.kind === check.kind) return { ...ran };
+      return { kind: check.kind, label: describeCheck(check, vars), status: 'not-run' };
+    }),
+  };
+}
+
+function stepStatus(record: StepRecord | undefined): ReportStepStatus {
+  return record ? record.status : 'pending';
+}
+
+/** The values check labels are written with; a lab whose variables changed since falls back to defaults. */
+function labelVariables(lab: Lab, progress: LabProgress | undefined): Record<string, string> {
+  try {
+    return resolveVariables(lab, progress?.vars ?? {});
+  } catch {
+    return resolveVariables(lab, {});
+  }
+}
+
+export interface Collected {
+  report: Report;
+  /** Progress files that are not in the report, and why. */
+  ignored: { file: string; reason: string }[];
+}
+
+/** The report of this machine: every lab given, with the progress saved for it in the state directory. */
+export async function collectReport(labs: readonly Lab[], ocilab: string, now = new Date()): Promise<Collected> {
+  const progress = new Map<string, LabProgress>();
+  for (const lab of labs) {
+    const saved = await loadProgress(lab.id);
+    if (saved) progress.set(lab.id, saved);
+  }
+  const dir = join(stateDir(), 'progress');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const known = new Set(labs.map((lab) => lab.id));
+  const ignored = files
+    .filter((name) => name.endsWith('.json') && !known.has(name.slice(0, -'.json'.length)))
+    .map((name) => ({
+      file: join(dir, name),
+      reason: 'progress in a lab that is not one of the labs shipped with ocilab (a lab file given by path); its steps are unknown here',
+    }));
+  const report = buildReport({ labs, progress, user: userName(), host: hostname(), machine: machine(), ocilab, now });
+  return { report, ignored };
+}
+
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry for this uid, as in some containers.
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+function machine(): Machine {
+  return { platform: platform(), release: release(), arch: arch() };
+}
