@@ -130,6 +130,7 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
         error: c.yellow('Some checks could not run.'),
         skipped: c.dim('Skipped.'),
         read: '',
+        started: '',
       };
       if (text[status]) line(text[status]);
     },

@@ -3,7 +3,8 @@ import type { CheckResult } from '../checks/types.js';
 import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
 
 export type Mode = 'interactive' | 'headless';
-export type StepStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'read';
+/** `started`: the learner opened a hint or began an attempt that has not ended (yet). */
+export type StepStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'read' | 'started';
 
 export type RunnerEvent =
   | { type: 'lab-start'; lab: Lab; workdir: string; mode: Mode; resumeAt: number }

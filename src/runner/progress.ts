@@ -8,8 +8,10 @@ export interface StepRecord {
   status: StepStatus;
   attempts: number;
   hints: number;
-  /** Time spent on the step, summed over attempts. */
+  /** Time spent on the step, summed over visits, in tenths of a second. */
   seconds: number;
+  /** ISO time of the first attempt. */
+  startedAt?: string;
   /** ISO time of the last change. */
   at: string;
   /** The way used, when the step offered several. */
@@ -25,6 +27,7 @@ export interface CheckRecord {
   message: string;
   expected?: string;
   actual?: string;
+  hint?: string;
 }
 
 export interface LabProgress {

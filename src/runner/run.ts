@@ -26,6 +26,10 @@ export interface LabRunOptions {
   /** Required in interactive mode. */
   prompter?: Prompter;
   progress: LabProgress;
+  /** Keeps the progress after every step; `saveProgress` unless given (`prove` keeps none). */
+  save?: (progress: LabProgress) => Promise<void>;
+  /** Headless: called before a step's actions run (`prove` runs the step's checks there). */
+  beforeActions?: (step: Step) => Promise<void>;
 }
 
 export interface LabRunOutcome {
@@ -79,10 +83,10 @@ class LabRun {
       } finally {
         // Saved however the step ended, Ctrl-C included; a step only looked at keeps no record.
         const previous = progress.steps[step.id];
-        const seconds = (previous?.seconds ?? 0) + Math.round((Date.now() - began) / 1000);
+        const seconds = (previous?.seconds ?? 0) + Math.round((Date.now() - began) / 100) / 10;
         if (status) record(progress, step.id, { status, seconds });
         else if (previous) record(progress, step.id, { status: previous.status, seconds });
-        await saveProgress(progress);
+        await (options.save ?? saveProgress)(progress);
       }
       emit({ type: 'step-end', step, status });
       if ((status === 'failed' || status === 'error') && options.mode === 'headless' && !options.keepGoing) stopped = true;
@@ -108,7 +112,7 @@ class LabRun {
       this.options.emit({
         type: 'notice',
         level: 'warn',
-        message: `Not found on this machine: ${missing.join(', ')}. Steps that use them will fail until they are installed (\`ocilab doctor\` is not there yet; try your package manager).`,
+        message: `Not found on this machine: ${missing.join(', ')}. Steps that use them will fail until they are installed; \`ocilab doctor ${this.lab.id}\` says how.`,
       });
     }
     if (this.lab.requires.root && this.access === 'none') {
@@ -123,6 +127,7 @@ class LabRun {
   private async headlessStep(step: Step): Promise<StepStatus> {
     if (step.actions.length === 0 && step.checks.length === 0) return 'read';
     this.bumpAttempts(step);
+    await this.options.beforeActions?.(step);
     const acted = await this.act(step);
     const checked = await this.check(step);
     return acted ? checked : 'failed';
@@ -150,7 +155,7 @@ class LabRun {
         case 'hint': {
           const text = step.hints[hintsShown] as string;
           hintsShown++;
-          record(this.options.progress, step.id, { status: this.options.progress.steps[step.id]?.status ?? 'failed', hints: hintsShown });
+          record(this.options.progress, step.id, { status: this.options.progress.steps[step.id]?.status ?? 'started', hints: hintsShown });
           this.options.emit({ type: 'hint', text, number: hintsShown, of: step.hints.length });
           break;
         }
@@ -161,6 +166,8 @@ class LabRun {
           const status = await this.check(step);
           if (acted && status === 'passed') return 'passed';
           if (!hasChecks && acted) return 'passed';
+          // The attempt ended without passing; the learner may try again, read a hint or move on.
+          record(this.options.progress, step.id, { status: acted ? status : 'failed' });
           break;
         }
       }
@@ -169,7 +176,11 @@ class LabRun {
 
   private bumpAttempts(step: Step): void {
     const previous = this.options.progress.steps[step.id];
-    record(this.options.progress, step.id, { status: previous?.status ?? 'failed', attempts: (previous?.attempts ?? 0) + 1 });
+    record(this.options.progress, step.id, {
+      status: previous?.status ?? 'started',
+      attempts: (previous?.attempts ?? 0) + 1,
+      startedAt: previous?.startedAt ?? new Date().toISOString(),
+    });
   }
 
   /** Does the step's actions in order; false as soon as one fails. */
@@ -182,7 +193,7 @@ class LabRun {
       else if (action.kind === 'edit') ok = await this.applyEdit(action.edit);
       else {
         const way = await this.chooseWay(step, action.ways);
-        record(this.options.progress, step.id, { status: this.options.progress.steps[step.id]?.status ?? 'failed', way: way.name });
+        record(this.options.progress, step.id, { status: this.options.progress.steps[step.id]?.status ?? 'started', way: way.name });
         ok = await this.execute(way);
       }
       if (!ok) return false;
@@ -314,7 +325,7 @@ class LabRun {
 }
 
 /** Runs a step's checks in order, emitting each result; the step's status follows from them. */
-export async function judgeChecks(step: Step, context: CheckContext, emit: Emit): Promise<StepStatus> {
+export async function judgeChecks(step: Step, context: CheckContext, emit: Emit): Promise<'passed' | 'failed' | 'error'> {
   let failed = false;
   let errored = false;
   for (const check of step.checks) {
@@ -336,6 +347,7 @@ function toCheckRecord(result: CheckResult, label: string): CheckRecord {
     status: result.status,
     message: result.message,
     ...(result.status === 'failed' ? { expected: result.expected, actual: result.actual } : {}),
+    ...(result.status !== 'passed' && result.hint ? { hint: result.hint } : {}),
   };
 }
 
@@ -346,7 +358,7 @@ async function openEditor(file: string, cwd: string): Promise<void> {
 }
 
 function countStatuses(lab: Lab, progress: LabProgress): Record<StepStatus, number> {
-  const counts: Record<StepStatus, number> = { passed: 0, failed: 0, skipped: 0, error: 0, read: 0 };
+  const counts: Record<StepStatus, number> = { passed: 0, failed: 0, skipped: 0, error: 0, read: 0, started: 0 };
   for (const step of lab.steps) {
     const status = progress.steps[step.id]?.status;
     if (status) counts[status]++;

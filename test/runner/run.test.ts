@@ -108,6 +108,20 @@ describe('headless runs', () => {
     expect(progress.steps['make-c']?.status).toBe('passed');
   });
 
+  it('calls beforeActions before a step runs its commands, and keeps progress where save puts it', async () => {
+    const seen: string[] = [];
+    const saved: string[] = [];
+    const lab = makeLab('## Read\n\nWords.\n\n' + step('Make a', 'touch a', '- file: a') + step('Make b', 'touch b', '- file: b'));
+    const { outcome } = await run(lab, {
+      beforeActions: async (s) => void seen.push(`${s.id}: a ${existsSync(join(workdir, 'a')) ? 'exists' : 'missing'}`),
+      save: async (p) => void saved.push(Object.keys(p.steps).join(',')),
+    });
+    expect(outcome.passed).toBe(true);
+    expect(seen).toEqual(['make-a: a missing', 'make-b: a exists']);
+    expect(saved).toEqual(['read', 'read,make-a', 'read,make-a,make-b']);
+    expect(await loadProgress('t')).toBeUndefined();
+  });
+
   it('fails a step whose command fails, even without checks', async () => {
     const { outcome, events } = await run(makeLab('## Fail\n\n```sh {"run": true}\nexit 3\n```\n'));
     expect(outcome.passed).toBe(false);
@@ -207,6 +221,11 @@ describe('interactive runs', () => {
     expect(existsSync(join(workdir, 'a'))).toBe(false);
     const progress = await loadProgress('t');
     expect(progress?.steps['make-a']).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it('records a step whose hint was read but that was never tried as started', async () => {
+    await expect(run(lab(), { mode: 'interactive', prompter: scripted(['next', 'hint', 'quit']) })).rejects.toThrow(CancelledError);
+    expect((await loadProgress('t'))?.steps['make-a']).toMatchObject({ status: 'started', hints: 1, attempts: 0 });
   });
 
   it('quits with progress saved, and the next run resumes there', async () => {

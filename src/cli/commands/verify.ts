@@ -1,4 +1,5 @@
 // ocilab verify <lab>: only the checks, against what is already in the workspace.
+import { existsSync } from 'node:fs';
 import { Chalk } from 'chalk';
 import { CancelledError } from '../../errors.js';
 import { defineCommand, EXIT } from '../args.js';
@@ -26,7 +27,10 @@ Options:
     const c = new Chalk({ level: useColor() ? 1 : 0 });
     const { signal, dispose } = onCancel();
     try {
-      if (!flags.json) out(`${c.bold(lab.title)}\n${c.dim(`Workspace: ${workdir}`)}\n`);
+      if (!flags.json) {
+        out(`${c.bold(lab.title)}\n${c.dim(`Workspace: ${workdir}`)}\n`);
+        if (!existsSync(workdir)) out(c.yellow(`! ${workdir} does not exist: do the lab first, or name the workspace with --workdir.\n`));
+      }
       let current = '';
       const report = await verifyLab(lab, {
         workdir,
