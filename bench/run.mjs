@@ -5,7 +5,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './common.mjs';
 
-const SECTIONS = ['./startup.mjs'];
+const SECTIONS = ['./startup.mjs', './oci.mjs'];
 
 const parts = [];
 for (const section of SECTIONS) parts.push(await (await import(section)).run());

@@ -56,6 +56,11 @@ export const COMMANDS: Record<string, { usage: string; summary: string; load: ()
   lint: { usage: 'lint <file>...', summary: 'check lab files for mistakes', load: () => import('./commands/lint.js') },
   doctor: { usage: 'doctor [<lab>...]', summary: 'check that this machine can do the labs', load: () => import('./commands/doctor.js') },
   tags: { usage: 'tags <repository>', summary: 'list every tag of an image repository', load: () => import('./commands/tags.js') },
+  pull: {
+    usage: 'pull <image> --rootfs DIR',
+    summary: "unpack an image's layers into a directory",
+    load: () => import('./commands/pull.js'),
+  },
   report: {
     usage: 'report',
     summary: 'summarise your progress (--json, --junit FILE, --html FILE)',

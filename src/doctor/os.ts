@@ -65,6 +65,7 @@ const BY_HAND: Record<string, string> = {
     'get crane with `go install github.com/google/go-containerregistry/cmd/crane@latest`, or unpack it onto your PATH from a release tarball of https://github.com/google/go-containerregistry/releases',
   nerdctl: 'get nerdctl from https://github.com/containerd/nerdctl/releases (the nerdctl-full archive includes containerd)',
   docker: 'install Docker Engine as https://docs.docker.com/engine/install/ describes for this distribution',
+  ocilab: 'reinstall ocilab: the bin/ directory of its package, which holds the command lab scripts call, is missing',
 };
 
 /** `sudo ` unless the user is root already. */

@@ -152,3 +152,31 @@ function parseErrorBody(body: string): RegistryErrorDetail[] {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * An image that cannot be pulled as asked: no manifest for this platform, a media type ocilab does not
+ * unpack, a malformed manifest, or, offline, something the cache does not hold.
+ */
+export class PullError extends OciError {
+  override name = 'PullError';
+}
+
+/** Bytes that are not what their digest promised: the wrong hash, or the wrong size. */
+export class DigestMismatchError extends PullError {
+  override name = 'DigestMismatchError';
+
+  constructor(
+    message: string,
+    /** The digest the manifest (or the reference) names. */
+    readonly expected: string,
+    /** The digest of what arrived; undefined when the size was already wrong. */
+    readonly actual: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** A platform that is not `os/architecture[/variant]`, such as `linux/amd64` or `linux/arm64/v8`. */
+export class InvalidPlatformError extends OciError {
+  override name = 'InvalidPlatformError';
+}

@@ -1,6 +1,7 @@
 // The one wrapper through which ocilab starts every subprocess: argument arrays, explicit cwd and env,
 // a timeout, live output, and cancellation that ends the child's whole process group.
 import { execa } from 'execa';
+import { labPath } from './host.js';
 
 export interface RunOptions {
   cwd: string;
@@ -127,8 +128,11 @@ export interface ScriptOptions extends RunOptions {
   asRoot?: boolean;
 }
 
-/** Runs a lab script with `bash -c`. Values reach it only through `env`, never through the script text. */
+/**
+ * Runs a lab script with `bash -c`. Values reach it only through `env`, never through the script text.
+ * Its PATH starts with ocilab's own `bin/` (see labPath), so the script can call `ocilab`.
+ */
 export function runScript(script: string, options: ScriptOptions): Promise<RunResult> {
   const text = options.asRoot ? `${SUDO_AS_ROOT}\n${script}` : script;
-  return runProcess('bash', ['-c', text], options);
+  return runProcess('bash', ['-c', text], { ...options, env: { ...options.env, PATH: labPath(options.env?.PATH) } });
 }

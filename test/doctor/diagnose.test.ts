@@ -38,7 +38,7 @@ interface Fake {
   os?: keyof typeof OS_RELEASE;
   init?: InitSystem;
   account?: Account;
-  /** Commands on PATH besides the handlers. */
+  /** Commands on PATH besides the handlers (`ocilab` is ocilab's own bin/ocilab, always there when installed whole). */
   commands?: string[];
   handlers?: Partial<Record<HandlerName, HandlerCondition>>;
   cgroupFs?: string;
@@ -89,7 +89,7 @@ function assess(plan: LabPlan, stepId: string, machine: Omit<Machine, 'labs'>): 
 }
 
 function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
-  const installed = fake.commands ?? ['runc', 'curl', 'jq', 'tar'];
+  const installed = fake.commands ?? ['runc', 'curl', 'jq', 'tar', 'ocilab'];
   const conditions = { docker: 'usable', podman: 'usable', nerdctl: 'missing', ...fake.handlers } as const;
   const account = fake.account ?? ROOT;
   const base: Omit<Machine, 'labs'> = {
@@ -97,7 +97,7 @@ function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
     init: fake.init ?? 'systemd',
     account,
     commands: Object.fromEntries(
-      ['runc', 'crun', 'curl', 'jq', 'crane', 'tar'].map((c) => [
+      ['runc', 'crun', 'curl', 'jq', 'crane', 'tar', 'ocilab'].map((c) => [
         c,
         installed.includes(c)
           ? { path: `/usr/bin/${c}`, versionText: c === 'runc' ? 'runc version 1.1.5\nspec: 1.0.2-dev' : `${c} 1.0` }
@@ -148,7 +148,7 @@ describe('a machine with everything the labs need', () => {
 
   it('says which way ocilab would pick, as `ocilab run` does', () => {
     expect(check(diagnosis, 'lab.runc.way.build-the-root-filesystem').found).toBe(
-      'ocilab uses docker for "Build the root filesystem" (the first that works here); also works: podman; not usable here: nerdctl',
+      'ocilab uses docker for "Build the root filesystem" (the first that works here); also works: podman, builtin; not usable here: nerdctl',
     );
     expect(check(diagnosis, 'lab.tags.way.list-the-tags').found).toMatch(
       /^ocilab uses curl .*\(the only one that works here\); not usable here: crane$/,
@@ -287,14 +287,27 @@ describe('handlers: installed is not enough, they must work', () => {
     expect(check(diagnosis, 'handler.docker').fix).toMatch(/^let ada use the Docker socket: `sudo usermod -aG docker ada`/);
   });
 
-  it('stops lab 2 when no way to build the root file system works, and lists how to make one work', () => {
+  it('uses ocilab pull (the builtin way) when no container tool works', () => {
     const diagnosis = doctor({ handlers: { docker: 'daemon down', podman: 'missing', nerdctl: 'missing' } });
+    expect(check(diagnosis, 'lab.runc.way.build-the-root-filesystem')).toMatchObject({
+      status: 'ok',
+      found: 'ocilab uses builtin for "Build the root filesystem" (the only one that works here); not usable here: docker, podman, nerdctl',
+    });
+    expect(statuses(diagnosis, 'lab.tags', 'lab.runc')).toEqual(['ok', 'ok']);
+  });
+
+  it('stops lab 2 when no way to build the root file system works, and lists how to make one work', () => {
+    const diagnosis = doctor({
+      commands: ['runc', 'curl', 'jq', 'tar'],
+      handlers: { docker: 'daemon down', podman: 'missing', nerdctl: 'missing' },
+    });
     const way = check(diagnosis, 'lab.runc.way.build-the-root-filesystem');
     expect(way.status).toBe('fail');
     expect(way.found).toMatch(/^no way to "Build the root filesystem" works here: docker: `docker info` failed/);
     expect(way.fix).toBe(
       'make one work: docker: start the Docker daemon: `systemctl start docker`; podman: `apt install podman`; ' +
-        'nerdctl: get nerdctl from https://github.com/containerd/nerdctl/releases (the nerdctl-full archive includes containerd)',
+        'nerdctl: get nerdctl from https://github.com/containerd/nerdctl/releases (the nerdctl-full archive includes containerd); ' +
+        'builtin: reinstall ocilab: the bin/ directory of its package, which holds the command lab scripts call, is missing',
     );
     expect(statuses(diagnosis, 'lab.tags', 'lab.runc')).toEqual(['ok', 'fail']);
     expect(check(diagnosis, 'lab.runc').fix).toBe('see lab.runc.way.build-the-root-filesystem');

@@ -59,12 +59,12 @@ describe('what doctor looks at for the labs', () => {
   it('collects the ways of each step that offers several', () => {
     const plan = planLab(runc, resolveVariables(runc, {}), '/w');
     expect(plan.wayActions.map((a) => [a.stepId, a.ways.map((w) => w.name)])).toEqual([
-      ['build-the-root-filesystem', ['docker', 'podman', 'nerdctl']],
+      ['build-the-root-filesystem', ['docker', 'podman', 'nerdctl', 'builtin']],
     ]);
   });
 
   it('probes the runtimes, the usual tools and what the labs name, but not the handlers', () => {
     const plans = [planLab(tags, resolveVariables(tags, {}), '/a'), planLab(runc, resolveVariables(runc, {}), '/b')];
-    expect(commandsToProbe(plans).sort()).toEqual(['crane', 'crun', 'curl', 'jq', 'runc', 'tar']);
+    expect(commandsToProbe(plans).sort()).toEqual(['crane', 'crun', 'curl', 'jq', 'ocilab', 'runc', 'tar']);
   });
 });

@@ -65,7 +65,7 @@ describe('examine', () => {
         'handler podman',
         'handler nerdctl',
         'ways crane,curl in /w/tags as root',
-        'ways docker,podman,nerdctl in /w/runc as root',
+        'ways docker,podman,nerdctl,builtin in /w/runc as root',
         'registry http://127.0.0.1:5000/v2/',
         'registry https://127.0.0.1:5000/v2/ http://127.0.0.1:5000/v2/',
         'disk /w/tags',
@@ -83,7 +83,7 @@ describe('examine', () => {
     expect(asRoot.asked).not.toContain('rootless');
     const asUser = recordingProbes({ uid: 1000, name: 'ada', access: 'sudo' });
     expect((await examine(asUser, plans)).rootless).toEqual({ userns: {} });
-    expect(asUser.asked).toContain('ways docker,podman,nerdctl in /w/runc as user');
+    expect(asUser.asked).toContain('ways docker,podman,nerdctl,builtin in /w/runc as user');
   });
 
   it('asks a registry shared by two labs once', async () => {

@@ -1,8 +1,11 @@
-// Scripted doubles of how public registries answer `GET /v2/<name>/tags/list`, for behaviour the
-// local distribution registry does not show: Docker Hub's token challenge (anonymous or for a login),
-// registry.k8s.io's redirect to another host, Link pagination (including links a client must refuse),
-// and a registry that is rate-limiting or failing for a while. Each server records the requests it
-// saw, so tests can assert what was (not) sent where.
+// Scripted doubles of how public registries answer, for behaviour the local distribution registry
+// does not show: Docker Hub's token challenge (anonymous or for a login), registry.k8s.io's redirect to
+// another host, Link pagination (including links a client must refuse), a registry that is
+// rate-limiting or failing for a while, and a mirror that serves manifests and blobs byte for byte,
+// corrupt ones included. Each server records the requests it saw, so tests can assert what was (not)
+// sent where.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 export interface SeenRequest {
@@ -196,4 +199,74 @@ export function startOverloaded(repository: string, tags: readonly string[], fai
     const headers: Record<string, string> = failure.retryAfter === undefined ? {} : { 'Retry-After': failure.retryAfter };
     json(res, failure.status, { errors: [{ code: failure.code, message: failure.message }] }, headers);
   });
+}
+
+/** A manifest as a registry holds it: its bytes, and the Content-Type it is served with (none: no header). */
+export interface ServedManifest {
+  bytes: Buffer;
+  contentType?: string;
+}
+
+export interface MirrorContent {
+  repository: string;
+  /** By tag and by digest. */
+  manifests: Record<string, ServedManifest>;
+  /** By digest: the bytes served, or a file streamed from disk (a large layer). Nothing checks that they match the digest. */
+  blobs: Record<string, Buffer | { file: string }>;
+}
+
+export interface MirrorOptions {
+  /** Called as a blob is asked for; the answer waits until it resolves (to hold a download back). */
+  beforeBlob?: (digest: string) => Promise<void>;
+}
+
+export interface Mirror extends FakeServer {
+  /** Every request as `METHOD path`: `HEAD /v2/x/y/manifests/1.0`. */
+  log: string[];
+  /** The most blob downloads that were under way at once. */
+  maxBlobsInFlight(): number;
+}
+
+/**
+ * A registry, or a pull-through mirror, that serves fixed manifests and blobs byte for byte without
+ * checking them: what the distribution registry would refuse to store, such as a blob whose bytes do
+ * not match its digest (a mirror with a bad disk, a proxy that tampers), Docker schema 1, zstd and
+ * foreign layers. Manifests are answered with Docker-Content-Digest, to GET and HEAD.
+ */
+export async function startMirror(content: MirrorContent, options: MirrorOptions = {}): Promise<Mirror> {
+  const prefix = `/v2/${content.repository}/`;
+  const log: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const unknown = (res: ServerResponse, code: string, detail: Record<string, string>) =>
+    json(res, 404, { errors: [{ code, message: `${code.toLowerCase().replace('_', ' ')}`, detail }] });
+  const server = await serve((req, res, url) => {
+    log.push(`${req.method} ${url.pathname}`);
+    const [kind, reference = '', ...rest] = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length).split('/') : [];
+    if (kind === 'manifests' && rest.length === 0) {
+      const manifest = content.manifests[decodeURIComponent(reference)];
+      if (!manifest) return unknown(res, 'MANIFEST_UNKNOWN', { reference });
+      res.writeHead(200, {
+        ...(manifest.contentType ? { 'Content-Type': manifest.contentType } : {}),
+        'Content-Length': String(manifest.bytes.length),
+        'Docker-Content-Digest': `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}`,
+      });
+      return res.end(req.method === 'HEAD' ? undefined : manifest.bytes);
+    }
+    if (kind === 'blobs' && rest.length === 0) {
+      const blob = content.blobs[decodeURIComponent(reference)];
+      if (!blob) return unknown(res, 'BLOB_UNKNOWN', { digest: reference });
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      res.on('close', () => inFlight--);
+      void (options.beforeBlob?.(reference) ?? Promise.resolve()).then(() => {
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        if (Buffer.isBuffer(blob)) res.end(blob);
+        else createReadStream(blob.file).pipe(res);
+      });
+      return;
+    }
+    json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] });
+  });
+  return { ...server, log, maxBlobsInFlight: () => maxInFlight };
 }

@@ -260,10 +260,10 @@ describe('the shipped labs', () => {
     expect(parsed.steps.flatMap((s) => s.checks).map((c) => c.kind)).toContain('tags');
   });
 
-  it('lab 02 offers docker, podman and nerdctl and probes the running container', () => {
+  it('lab 02 offers docker, podman, nerdctl and ocilab pull, and probes the running container', () => {
     const parsed = labOf(readFileSync('labs/02-runc.md', 'utf8'));
     const ways = parsed.steps.flatMap((s) => s.actions).flatMap((a) => (a.kind === 'ways' ? a.ways.map((w) => w.name) : []));
-    expect(ways).toEqual(expect.arrayContaining(['docker', 'podman', 'nerdctl']));
+    expect(ways).toEqual(['docker', 'podman', 'nerdctl', 'builtin']);
     expect(parsed.variables.find((v) => v.name === 'img')?.default).toBe('busybox');
     const probes = parsed.steps.flatMap((s) => s.checks).filter((c) => c.kind === 'probe');
     expect(probes.map((p) => (p.kind === 'probe' ? p.args[0] : ''))).toEqual(expect.arrayContaining(['hostname', 'ps']));
