@@ -1,10 +1,13 @@
 // What a check returns and what it may use. A failed check is a value; `error` means it could not run.
 import type { Check } from '../lab/model.js';
 
+import type { CheckFact } from '../lab/model.js';
+
+/** `facts`: what the check found out beyond passed or failed, for the lab's diagnoses to match. */
 export type CheckOutcome =
   | { status: 'passed'; message: string }
-  | { status: 'failed'; message: string; expected: string; actual: string; hint?: string }
-  | { status: 'error'; message: string; hint?: string };
+  | { status: 'failed'; message: string; expected: string; actual: string; hint?: string; facts?: CheckFact[] }
+  | { status: 'error'; message: string; hint?: string; facts?: CheckFact[] };
 
 export type CheckResult = CheckOutcome & { check: Check };
 

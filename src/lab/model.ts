@@ -168,6 +168,14 @@ export interface TagsCheck extends CheckBase {
 
 export type CheckKind = Check['kind'];
 
+/**
+ * What a check can find out beyond passed or failed, which a lab's diagnoses can name (`fact:`):
+ * - `registry-unreachable`: ocilab itself could not reach the registry the check asks;
+ * - `registry-redirects`: the registry answers the request with a redirect (to another host).
+ */
+export const CHECK_FACTS = ['registry-unreachable', 'registry-redirects'] as const;
+export type CheckFact = (typeof CHECK_FACTS)[number];
+
 /** Where in a file something is; `column` is 1-based and optional. */
 export interface Position {
   line: number;
