@@ -1,7 +1,5 @@
 // What a check returns and what it may use. A failed check is a value; `error` means it could not run.
-import type { Check } from '../lab/model.js';
-
-import type { CheckFact } from '../lab/model.js';
+import type { Check, CheckFact } from '../lab/model.js';
 
 /** `facts`: what the check found out beyond passed or failed, for the lab's diagnoses to match. */
 export type CheckOutcome =
