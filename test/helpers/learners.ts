@@ -18,10 +18,13 @@ export interface Learner {
   gid: number;
 }
 
+// OCILAB_TEST_LEARNERS renames them (`ocilab2-pw`...), so that two test runs on one machine do not
+// empty each other's homes.
+const PREFIX = process.env.OCILAB_TEST_LEARNERS || 'ocilab';
 const NAMES: Record<LearnerKind, string> = {
-  'sudo-password': 'ocilab-pw',
-  'sudo-nopasswd': 'ocilab-nopw',
-  'no-sudo': 'ocilab-nosudo',
+  'sudo-password': `${PREFIX}-pw`,
+  'sudo-nopasswd': `${PREFIX}-nopw`,
+  'no-sudo': `${PREFIX}-nosudo`,
 };
 
 const SUDOERS: Record<LearnerKind, string | undefined> = {
