@@ -5,17 +5,18 @@ import { expand } from '../lab/variables.js';
 import { OciError } from '../oci/errors.js';
 import { listTags } from '../oci/tags.js';
 import { Transport } from '../oci/transport.js';
-import { NO_STEP_OUTPUT } from './output.js';
+import { outputOf } from './output.js';
 import type { CheckContext, CheckOutcome } from './types.js';
 
 /** How many offending names a message quotes. */
 const EXAMPLES = 3;
 
 export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<CheckOutcome> {
-  if (ctx.stepOutput === undefined) return { status: 'error', message: NO_STEP_OUTPUT };
+  const output = outputOf(check, ctx);
+  if (typeof output !== 'string') return output;
   const registry = expand(check.registry, ctx.vars);
   const repository = expand(check.repository, ctx.vars);
-  const lines = ctx.stepOutput
+  const lines = output
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '');

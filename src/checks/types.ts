@@ -16,9 +16,23 @@ export interface CheckContext {
   workdir: string;
   /** Resolved lab variables; strings in checks may refer to them as `${name}`. */
   vars: Record<string, string>;
-  /** Output of the step's own command, when it ran in this session. */
+  /** Output of the step's own command, when ocilab ran it in this session. */
   stepOutput?: string;
+  /** The commands the learner typed for this step in ocilab's shell, oldest first (see `outputOf`). */
+  typed?: LearnerCommand[];
   /** Running as root (probes need it). */
   root: boolean;
   signal?: AbortSignal;
+}
+
+/** A command the learner typed in ocilab's shell, as the shell's hooks and the terminal recorder saw it. */
+export interface LearnerCommand {
+  line: string;
+  exit: number;
+  /** How long it ran. */
+  seconds: number;
+  /** ISO time it started. */
+  at: string;
+  /** What the terminal showed while it ran, escape sequences removed; bounded, with a note where cut. */
+  output: string;
 }

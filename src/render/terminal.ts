@@ -123,6 +123,15 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
       line(`      actual:   ${c.red(indent(result.actual))}`);
       if (result.hint) line(c.dim(`      hint: ${result.hint}`));
     },
+    diagnosis: ({ text }) => line(c.yellow(`  → ${indentBy(text, '    ')}`)),
+    'shell-start': ({ step, index, total }) => {
+      line();
+      line(
+        c.cyan(`ocilab shell for step ${index + 1}/${total}, ${step.title}`) + c.dim(' · ocilab check: check now · exit or Ctrl-D: back'),
+      );
+    },
+    'shell-end': ({ commands }) =>
+      line(c.dim(`Back in ocilab (${commands === 1 ? '1 command' : `${commands} commands`} recorded in the shell).`)),
     'step-end': ({ status }) => {
       const text: Record<StepStatus, string> = {
         passed: c.green('Step done.'),
@@ -171,5 +180,9 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
 
 /** Multi-line values line up under the label. */
 function indent(text: string): string {
-  return text.replace(/\n/g, '\n                ');
+  return indentBy(text, '                ');
+}
+
+function indentBy(text: string, by: string): string {
+  return text.replace(/\n/g, `\n${by}`);
 }

@@ -2,7 +2,8 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { StepStatus } from './events.js';
+import type { LearnerCommand } from '../checks/types.js';
+import type { How, StepStatus } from './events.js';
 
 export interface StepRecord {
   status: StepStatus;
@@ -16,6 +17,10 @@ export interface StepRecord {
   at: string;
   /** The way used, when the step offered several. */
   way?: string;
+  /** How the last attempt was made. */
+  how?: How;
+  /** What the learner typed for this step in ocilab's shell, oldest first; bounded (see keepCommands). */
+  commands?: LearnerCommand[];
   /** The results of the step's checks, the last time they ran. */
   checks?: CheckRecord[];
 }

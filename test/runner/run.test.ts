@@ -202,12 +202,12 @@ describe('interactive runs', () => {
         step('Make b', 'touch b', '- file: b'),
     );
 
-  it('offers hints one at a time, then runs, and records hints and attempts', async () => {
+  it('offers the shell first, hints one at a time, then runs, and records hints and attempts', async () => {
     const prompter = scripted(['next', 'hint', 'hint', 'run', 'skip']);
     const { events, progress } = await run(lab(), { mode: 'interactive', prompter });
     expect(prompter.offered[0]).toEqual(['next', 'quit']);
-    expect(prompter.offered[1]).toEqual(['run', 'self', 'hint', 'skip', 'quit']);
-    expect(prompter.offered[3]).toEqual(['run', 'self', 'skip', 'quit']);
+    expect(prompter.offered[1]).toEqual(['shell', 'run', 'self', 'hint', 'skip', 'quit']);
+    expect(prompter.offered[3]).toEqual(['shell', 'run', 'self', 'skip', 'quit']);
     expect(events.flatMap((e) => (e.type === 'hint' ? [e.text] : []))).toEqual(['First hint.', 'Second hint.']);
     expect(progress.steps['read-me']?.status).toBe('read');
     expect(progress.steps['make-a']).toMatchObject({ status: 'passed', hints: 2, attempts: 1 });

@@ -1,5 +1,5 @@
 // ocilab run <lab>: a lab step by step, interactive on a terminal, headless otherwise.
-import { CancelledError } from '../../errors.js';
+import { CancelledError, STOPPED } from '../../errors.js';
 import type { Mode } from '../../runner/events.js';
 import { defineCommand, EXIT } from '../args.js';
 import { findLab } from '../catalog.js';
@@ -62,7 +62,7 @@ export async function runLabCommand(
     return outcome.passed ? EXIT.ok : EXIT.failed;
   } catch (error) {
     if (signal.aborted && !(error instanceof CancelledError)) {
-      throw new CancelledError(`Stopped. Your progress is saved; \`ocilab run ${lab.id}\` goes on from here.`);
+      throw new CancelledError(STOPPED(lab.id));
     }
     throw error;
   } finally {
