@@ -482,12 +482,21 @@ export async function runLab(lab: Lab, options: LabRunOptions): Promise<LabRunOu
 export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepStatus | undefined> {
   const { emit, progress } = options;
   await mkdir(options.workdir, { recursive: true });
-  const index = resumeIndex(
+  // Reading steps before the step are passed over, as Continue would.
+  let index = resumeIndex(
     progress,
     lab.steps.map((s) => s.id),
   );
+  for (; index < lab.steps.length; index++) {
+    const step = lab.steps[index]!;
+    if (step.actions.length > 0 || step.checks.length > 0) break;
+    record(progress, step.id, { status: 'read' });
+  }
   const step = lab.steps[index];
-  if (!step) return undefined;
+  if (!step) {
+    await (options.save ?? saveProgress)(progress);
+    return undefined;
+  }
   emit({ type: 'step-start', step, index, total: lab.steps.length, mode: options.mode });
   const run = new LabRun(lab, options, await rootAccess());
   const began = Date.now();

@@ -153,6 +153,42 @@ sudo runc run demo
   });
 });
 
+/** A step with a command and a file check, to hang diagnoses on; a diagnoses block after it starts on BODY_LINE + 10. */
+const DIAGNOSED = '## S\n\n```sh {"run": true}\ntouch a\n```\n\n```yaml {"checks": true}\n- file: a\n```\n\n';
+
+describe('parseLab: diagnoses', () => {
+  it('reads each diagnosis with its line and conditions, and shows none of them', () => {
+    const parsed = labOf(
+      lab(`${DIAGNOSED}\`\`\`yaml {"diagnoses": true}
+- when: { check: file, typed: '\\btouch\\b', lacks: ' a$', exit: nonzero, output: denied, exists: b, vars: { host: example.org }, user: normal }
+  say: Touch a, not b, on \${host}.
+- when: { fact: registry-unreachable }
+  say: Nobody answers.
+\`\`\`
+`),
+    );
+    const step = parsed.steps[0]!;
+    expect(step.diagnoses).toEqual([
+      {
+        line: BODY_LINE + 11,
+        when: {
+          check: 'file',
+          typed: '\\btouch\\b',
+          lacks: ' a$',
+          exit: 'nonzero',
+          output: 'denied',
+          exists: 'b',
+          vars: { host: 'example.org' },
+          user: 'normal',
+        },
+        say: 'Touch a, not b, on ${host}.',
+      },
+      { line: BODY_LINE + 13, when: { fact: 'registry-unreachable' }, say: 'Nobody answers.' },
+    ]);
+    expect(step.content.map((segment) => segment.kind)).toEqual(['command', 'checks']);
+  });
+});
+
 describe('parseLab: problems with file:line', () => {
   const cases: [string, string, RegExp][] = [
     [
@@ -196,6 +232,46 @@ describe('parseLab: problems with file:line', () => {
     ['an edit that is not JSON', '## S\n\n```json {"edit": "config.json"}\n{ nope }\n```\n', /the edit is not valid JSON/],
     ['a lab with no steps', 'Only an intro.\n', /a lab needs at least one step/],
     ['two purposes in one block', '## S\n\n```sh {"run": true, "checks": true}\nx\n```\n', /a code block does one thing/],
+    [
+      'a diagnosis without conditions',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: {}\n  say: Hm.\n\`\`\`\n`,
+      /diagnosis: when: say when: at least one condition/,
+    ],
+    [
+      'a diagnosis with an unknown condition',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { typo: x }\n  say: Hm.\n\`\`\`\n`,
+      /diagnosis: when: unknown field 'typo'/,
+    ],
+    [
+      'a diagnosis naming a check the step does not have',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { check: probe }\n  say: Hm.\n\`\`\`\n`,
+      new RegExp(`^${BODY_LINE + 11}: diagnosis: this step has no check 'probe'`),
+    ],
+    [
+      'a diagnosis with a broken pattern',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { typed: '(' }\n  say: Hm.\n\`\`\`\n`,
+      /diagnosis: when.typed: not a valid regular expression/,
+    ],
+    [
+      'a diagnosis with an unknown fact',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { fact: sunny }\n  say: Hm.\n\`\`\`\n`,
+      /diagnosis: when.fact/,
+    ],
+    [
+      'a diagnosis that names an unknown variable',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { vars: { nope: x } }\n  say: Hm.\n\`\`\`\n`,
+      /\$\{nope\} is not a variable of this lab/,
+    ],
+    [
+      'diagnoses in a reading step',
+      '## S\n\nJust words.\n\n```yaml {"diagnoses": true}\n- when: { typed: x }\n  say: Hm.\n```\n',
+      /diagnoses explain a failed attempt, but this step has neither commands nor checks/,
+    ],
+    [
+      'an output check with a broken typed pattern',
+      '## S\n\n```sh {"run": true, "readonly": true}\nls\n```\n\n```yaml {"checks": true}\n- output: step\n  typed: "["\n```\n',
+      /output check: typed: not a valid regular expression/,
+    ],
   ];
   it.each(cases)('reports %s', (_name, body, expected) => {
     expect(problemsOf(lab(body))).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
