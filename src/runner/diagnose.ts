@@ -17,21 +17,32 @@ export interface Attempt {
 }
 
 /**
- * The sentences to show, in the order the lab writes them. Diagnoses explain a failure: none apply
- * when every check passed and the last command succeeded.
+ * The sentences to show: those about the learner's latest commands first, then in the order the lab
+ * writes them. Diagnoses explain a failure: none apply when every check passed and the last command
+ * succeeded.
  */
 export async function diagnose(step: Step, attempt: Attempt): Promise<string[]> {
   const failed = attempt.results.filter((r) => r.status !== 'passed');
   const last = attempt.commands[attempt.commands.length - 1];
   if (failed.length === 0 && (last === undefined || last.exit === 0)) return [];
-  const said: string[] = [];
+  const said: { text: string; recency: number }[] = [];
   for (const diagnosis of step.diagnoses) {
-    if (await applies(diagnosis.when, failed, attempt)) said.push(expand(diagnosis.say, attempt.vars).trim());
+    const recency = await applies(diagnosis.when, failed, attempt);
+    if (recency !== undefined) said.push({ text: expand(diagnosis.say, attempt.vars).trim(), recency });
   }
-  return said;
+  return said.sort((a, b) => b.recency - a.recency).map(({ text }) => text);
 }
 
-async function applies(when: DiagnosisCondition, failed: CheckResult[], attempt: Attempt): Promise<boolean> {
+/** Undefined when the diagnosis does not apply; else the index of the command it is about (-1: none). */
+async function applies(when: DiagnosisCondition, failed: CheckResult[], attempt: Attempt): Promise<number | undefined> {
+  return (await holds(when, failed, attempt))
+    ? about(when)
+      ? attempt.commands.lastIndexOf(pick(attempt.commands, when.typed)!)
+      : -1
+    : undefined;
+}
+
+async function holds(when: DiagnosisCondition, failed: CheckResult[], attempt: Attempt): Promise<boolean> {
   const named = when.check === undefined ? failed : failed.filter((r) => r.check.kind === when.check || r.check.title === when.check);
   if (when.check !== undefined && named.length === 0) return false;
   if (when.fact !== undefined && !named.some((r) => r.status !== 'passed' && r.facts?.includes(when.fact!))) return false;

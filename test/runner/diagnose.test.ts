@@ -95,6 +95,14 @@ describe('diagnose', () => {
     expect(await diagnose(step({ exists: 'bin/busybox' }), attempt(results, [], { exists: ['bin/busybox'] }))).toHaveLength(1);
   });
 
+  it('puts the diagnosis about the latest command first', async () => {
+    const commands = [typed('curl https://x'), typed('crane ls $img:1', 127)];
+    expect(await diagnose(step({ typed: 'https://' }, { typed: 'crane' }), attempt([failed(tagsCheck)], commands))).toEqual([
+      'said 1 on registry.lan',
+      'said 0 on registry.lan',
+    ]);
+  });
+
   it('gives every diagnosis that applies, in the order the lab writes them', async () => {
     expect(await diagnose(step({ check: 'file' }, { check: 'tags' }, { check: 'file' }), attempt([failed(fileCheck)], []))).toEqual([
       'said 0 on registry.lan',
