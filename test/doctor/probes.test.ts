@@ -2,7 +2,6 @@
 // work against loopback servers and temporary directories only.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { examine, machineProbes, type Account, type Probes } from '../../src/doc
 import type { Lab } from '../../src/lab/model.js';
 import { parseLab } from '../../src/lab/parse.js';
 import { resolveVariables } from '../../src/lab/variables.js';
-import { serve, type FakeServer } from '../helpers/fake-registries.js';
+import { closedPort, serve, type FakeServer } from '../helpers/fake-registries.js';
 
 function shipped(file: string): Lab {
   const result = parseLab(readFileSync(join(import.meta.dirname, '..', '..', 'labs', file), 'utf8'), file);
@@ -94,16 +93,6 @@ describe('examine', () => {
   });
 });
 
-/** A port on loopback that nobody listens on (the kernel picks it; the listener is closed again). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 describe('the registry probe', () => {
   let registry: FakeServer;
   let mirror: FakeServer;
@@ -138,9 +127,17 @@ describe('the registry probe', () => {
     ]);
   });
 
+  it('says when the name does not resolve, and when https meets a plain-HTTP server', async () => {
+    const plain = `${registry.url.replace(/^http:/, 'https:')}/v2/`;
+    expect(await machineProbes.registry(['http://nonexistent.invalid/v2/', plain])).toEqual([
+      { url: 'http://nonexistent.invalid/v2/', error: expect.stringMatching(/^the name does not resolve \(DNS/) },
+      { url: plain, error: 'no TLS there (a plain-HTTP server?)' },
+    ]);
+  });
+
   it('marks a port that fetch refuses, rather than calling the registry unreachable', async () => {
     expect(await machineProbes.registry(['http://127.0.0.1:6000/v2/'])).toEqual([
-      { url: 'http://127.0.0.1:6000/v2/', error: 'Node refuses to fetch from this port (browsers block it)', refusedPort: true },
+      { url: 'http://127.0.0.1:6000/v2/', error: 'Node.js refuses to connect to this port (browsers block it)', refusedPort: true },
     ]);
   });
 });

@@ -41,7 +41,9 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-async function progressOf(lab: string): Promise<Record<string, { status: string; how?: string; commands?: { line: string; exit: number }[] }>> {
+async function progressOf(
+  lab: string,
+): Promise<Record<string, { status: string; how?: string; commands?: { line: string; exit: number }[] }>> {
   const file = join(who.home, '.local', 'state', 'ocilab', 'progress', `${lab}.json`);
   return (JSON.parse(await readFile(file, 'utf8')) as { steps: Record<string, never> }).steps;
 }
@@ -187,7 +189,13 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     await t.waitFor('Step done.', 5);
 
     const steps = await progressOf('runc');
-    for (const id of ['check-that-runc-is-installed', 'build-the-root-filesystem', 'generate-the-runtime-spec', 'edit-config-json', 'run-the-container']) {
+    for (const id of [
+      'check-that-runc-is-installed',
+      'build-the-root-filesystem',
+      'generate-the-runtime-spec',
+      'edit-config-json',
+      'run-the-container',
+    ]) {
       expect(steps[id], id).toMatchObject({ status: 'passed', how: 'shell' });
     }
     const run = steps['run-the-container']?.commands ?? [];
