@@ -3,7 +3,8 @@
 import type { CheckResult } from '../checks/types.js';
 import type { Lab, Step, Way } from '../lab/model.js';
 import { runScript } from '../sys/exec.js';
-import type { RunnerEvent } from './events.js';
+import type { How, RunnerEvent } from './events.js';
+import type { LabProgress } from './progress.js';
 import { judgeChecks, rootAccess } from './run.js';
 import { assessWays } from './ways.js';
 
@@ -22,6 +23,9 @@ export interface VerifiedStep {
   title: string;
   status: 'passed' | 'failed' | 'skipped' | 'error';
   checks: VerifiedCheck[];
+  /** From the progress: how the learner last did the step, and what they typed in ocilab's shell. */
+  how?: How;
+  commands?: { line: string; exit: number; at: string }[];
 }
 
 export interface VerifyReport {
@@ -37,6 +41,8 @@ export interface VerifyOptions {
   signal: AbortSignal;
   /** Called as each check finishes, for live output. */
   onResult?: (step: Step, check: VerifiedCheck) => void;
+  /** The learner's progress: output checks of a step typed in ocilab's shell judge what was typed. */
+  progress?: LabProgress;
 }
 
 export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<VerifyReport> {
@@ -48,7 +54,9 @@ export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<Verif
       continue;
     }
     const checks: VerifiedCheck[] = [];
-    const stepOutput = needsOutput(step) ? await rerunReadonly(step, options, root) : undefined;
+    const record = options.progress?.steps[step.id];
+    const typed = record?.how === 'shell' ? record.commands : undefined;
+    const stepOutput = needsOutput(step) && !typed ? await rerunReadonly(step, options, root) : undefined;
     const collect = (event: RunnerEvent) => {
       if (event.type !== 'check-result') return;
       const { result, label } = event;
@@ -65,10 +73,23 @@ export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<Verif
     };
     const status = await judgeChecks(
       step,
-      { workdir: options.workdir, vars: options.vars, root, signal: options.signal, ...(stepOutput !== undefined ? { stepOutput } : {}) },
+      {
+        workdir: options.workdir,
+        vars: options.vars,
+        root,
+        signal: options.signal,
+        ...(typed ? { typed } : stepOutput !== undefined ? { stepOutput } : {}),
+      },
       collect,
     );
-    steps.push({ id: step.id, title: step.title, status, checks });
+    steps.push({
+      id: step.id,
+      title: step.title,
+      status,
+      checks,
+      ...(record?.how ? { how: record.how } : {}),
+      ...(record?.commands ? { commands: record.commands.map(({ line, exit, at }) => ({ line, exit, at })) } : {}),
+    });
   }
   return { lab: lab.id, passed: steps.every((s) => s.status === 'passed' || s.status === 'skipped'), steps };
 }

@@ -43,7 +43,7 @@ afterAll(async () => {
 
 async function progressOf(
   lab: string,
-): Promise<Record<string, { status: string; how?: string; commands?: { line: string; exit: number }[] }>> {
+): Promise<Record<string, { status: string; how?: string; commands?: { line: string; exit: number; at: string }[] }>> {
   const file = join(who.home, '.local', 'state', 'ocilab', 'progress', `${lab}.json`);
   return (JSON.parse(await readFile(file, 'utf8')) as { steps: Record<string, never> }).steps;
 }
@@ -92,6 +92,24 @@ describe.skipIf(unusable)("lab 1 typed in ocilab's shell", () => {
       CURL_OK,
     ]);
     expect(steps['list-the-tags']?.commands?.[1]?.exit).toBe(127);
+
+    // What the instructor sees: how the step was done and what was tried, without the output.
+    const report = await asLearner(who, [learnerOcilab, 'report', '--json']);
+    expect(report.exitCode, report.all).toBe(0);
+    const lab = (JSON.parse(report.stdout) as { labs: { id: string; steps: Record<string, unknown>[] }[] }).labs.find(
+      (l) => l.id === 'tags',
+    );
+    const reported = lab?.steps.find((s) => s.id === 'list-the-tags');
+    expect(reported).toMatchObject({ status: 'passed', how: 'shell' });
+    expect(reported?.commands).toEqual(steps['list-the-tags']?.commands?.map(({ line, exit, at }) => ({ line, exit, at })));
+    expect(report.stdout).not.toContain('latest\n1.35');
+    // verify judges the output checks on what was typed, without running anything again.
+    const verified = await asLearner(who, [learnerOcilab, 'verify', '1', '--json']);
+    expect(verified.exitCode, verified.all).toBe(0);
+    const tagsStep = (JSON.parse(verified.stdout) as { steps: { id: string; how?: string; commands?: unknown[] }[] }).steps.find(
+      (s) => s.id === 'list-the-tags',
+    );
+    expect(tagsStep).toMatchObject({ how: 'shell', commands: reported?.commands });
   });
 
   describe('against a registry that redirects, as registry.k8s.io does', () => {

@@ -22,7 +22,7 @@ Options:
   args: { min: 1, max: 1, usage: '`ocilab verify` takes one lab: a number, an id or a path, e.g. `ocilab verify 2`.' },
   async run([reference], flags) {
     const lab = await findLab(reference as string);
-    const { workdir, vars } = await openSession(lab, flags);
+    const { workdir, vars, progress } = await openSession(lab, flags);
     const { verifyLab } = await import('../../runner/verify.js');
     const c = new Chalk({ level: useColor() ? 1 : 0 });
     const { signal, dispose } = onCancel();
@@ -36,6 +36,7 @@ Options:
         workdir,
         vars,
         signal,
+        progress,
         ...(flags.use ? { use: flags.use } : {}),
         ...(flags.json
           ? {}
@@ -53,10 +54,12 @@ Options:
       });
       if (signal.aborted) throw new CancelledError();
       if (flags.json) {
-        const steps = report.steps.map(({ id, title, status, checks }) => ({
+        const steps = report.steps.map(({ id, title, status, checks, how, commands }) => ({
           id,
           title,
           status,
+          how,
+          commands,
           checks: checks.map(({ kind, status: s, message, expected, actual, hint }) => ({
             kind,
             status: s,
