@@ -156,14 +156,15 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
         return toText(segment.text);
       case 'command': {
         const command = segment.command;
-        const label = 'name' in command ? `ocilab runs (way: ${command.name})` : 'ocilab runs';
+        // The learner types it in ocilab's shell, or lets ocilab run it: the block is the command either way.
+        const label = 'name' in command ? `The command (way: ${command.name})` : 'The command';
         return `${c.dim(`${label}:`)}\n${command.script
           .split('\n')
           .map((l) => `  ${c.yellow(l)}`)
           .join('\n')}\n\n`;
       }
       case 'edit':
-        return `${c.dim(`ocilab can set in ${segment.edit.file}:`)}\n${Object.entries(segment.edit.set)
+        return `${c.dim(`The change to ${segment.edit.file} (Run it shows the diff and makes it):`)}\n${Object.entries(segment.edit.set)
           .map(([path, value]) => `  ${path} = ${JSON.stringify(value)}`)
           .join('\n')}\n\n`;
       case 'checks':
