@@ -124,7 +124,7 @@ export interface Probes {
   handler(name: HandlerName, account: Account): Promise<HandlerState>;
   kernel(): Promise<Kernel>;
   rootless(account: Account): Promise<Rootless>;
-  ways(ways: readonly Way[], workdir: string, asRoot: boolean): Promise<WayOption[]>;
+  ways(ways: readonly Way[], workdir: string, access: RootAccess): Promise<WayOption[]>;
   registry(urls: readonly string[]): Promise<Reach[]>;
   disk(workdir: string): Promise<Disk>;
   proxy(): Promise<Proxy | undefined>;
@@ -146,7 +146,7 @@ export async function examine(probes: Probes, plans: readonly LabPlan[]): Promis
     const [ways, registries, disk] = await Promise.all([
       byName(
         plan.wayActions.map((a) => a.stepId),
-        (stepId) => probes.ways(plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [], plan.workdir, account.access === 'root'),
+        (stepId) => probes.ways(plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [], plan.workdir, account.access),
       ),
       byName(
         plan.registries.map((r) => r.host),
@@ -365,7 +365,7 @@ export const machineProbes: Probes = {
   },
 
   // Probes run where the workspace is (or its nearest existing ancestor: doctor creates nothing).
-  ways: async (ways, workdir, asRoot) => assessWays(ways, await nearestExisting(workdir), asRoot),
+  ways: async (ways, workdir, access) => assessWays(ways, await nearestExisting(workdir), access),
 
   async registry(urls) {
     const attempts: Reach[] = [];

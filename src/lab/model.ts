@@ -45,7 +45,7 @@ export interface Step {
   actions: Action[];
   hints: string[];
   checks: Check[];
-  /** Some command of the step needs root. */
+  /** The step cannot be done without root: a command of it needs root, or every way of doing it does. */
   root: boolean;
 }
 

@@ -203,7 +203,7 @@ class LabRun {
 
   private async chooseWay(step: Step, ways: Way[]): Promise<Way> {
     const { emit, use, mode, prompter, workdir } = this.options;
-    const options = await assessWays(ways, workdir, this.access === 'root');
+    const options = await assessWays(ways, workdir, this.access);
     const wanted = use ? options.find((o) => o.way.name === use) : undefined;
     if (wanted) {
       if (!wanted.usable)

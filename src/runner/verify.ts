@@ -4,7 +4,7 @@ import type { CheckResult } from '../checks/types.js';
 import type { Lab, Step, Way } from '../lab/model.js';
 import { runScript } from '../sys/exec.js';
 import type { RunnerEvent } from './events.js';
-import { judgeChecks, rootAccess } from './run.js';
+import { judgeChecks, rootAccess, type RootAccess } from './run.js';
 import { assessWays } from './ways.js';
 
 export interface VerifiedCheck {
@@ -40,7 +40,8 @@ export interface VerifyOptions {
 }
 
 export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<VerifyReport> {
-  const root = (await rootAccess()) === 'root';
+  const access = await rootAccess();
+  const root = access === 'root';
   const steps: VerifiedStep[] = [];
   for (const step of lab.steps) {
     if (step.checks.length === 0) {
@@ -48,7 +49,7 @@ export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<Verif
       continue;
     }
     const checks: VerifiedCheck[] = [];
-    const stepOutput = needsOutput(step) ? await rerunReadonly(step, options, root) : undefined;
+    const stepOutput = needsOutput(step) ? await rerunReadonly(step, options, access) : undefined;
     const collect = (event: RunnerEvent) => {
       if (event.type !== 'check-result') return;
       const { result, label } = event;
@@ -78,19 +79,19 @@ function needsOutput(step: Step): boolean {
 }
 
 /** Output checks judge what the step's command prints; the parser made sure such commands only read. */
-async function rerunReadonly(step: Step, options: VerifyOptions, root: boolean): Promise<string | undefined> {
+async function rerunReadonly(step: Step, options: VerifyOptions, access: RootAccess): Promise<string | undefined> {
   let output = '';
   for (const action of step.actions) {
     let command;
     if (action.kind === 'command') command = action.command;
-    else if (action.kind === 'ways') command = await pickWay(action.ways, options, root);
+    else if (action.kind === 'ways') command = await pickWay(action.ways, options, access);
     else continue;
     if (!command) return undefined;
     const result = await runScript(command.script, {
       cwd: options.workdir,
       env: options.vars,
       timeoutMs: command.timeout * 1000,
-      asRoot: root,
+      asRoot: access === 'root',
       signal: options.signal,
     });
     output = result.output;
@@ -98,8 +99,8 @@ async function rerunReadonly(step: Step, options: VerifyOptions, root: boolean):
   return output;
 }
 
-async function pickWay(ways: Way[], options: VerifyOptions, root: boolean): Promise<Way | undefined> {
+async function pickWay(ways: Way[], options: VerifyOptions, access: RootAccess): Promise<Way | undefined> {
   const chosen = ways.find((w) => w.name === options.use);
   if (chosen) return chosen;
-  return (await assessWays(ways, options.workdir, root)).find((o) => o.usable)?.way;
+  return (await assessWays(ways, options.workdir, access)).find((o) => o.usable)?.way;
 }

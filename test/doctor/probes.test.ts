@@ -35,9 +35,9 @@ function recordingProbes(account: Account): Probes & { asked: string[] } {
     handler: (name) => note(`handler ${name}`, {}),
     kernel: () => note('kernel', { cgroupFs: 'tmpfs', seccomp: { inStatus: true, filtersInStatus: true }, overlay: 'loaded' as const }),
     rootless: () => note('rootless', { userns: {} }),
-    ways: (ways, workdir, asRoot) =>
+    ways: (ways, workdir, access) =>
       note(
-        `ways ${ways.map((w) => w.name).join(',')} in ${workdir} as ${asRoot ? 'root' : 'user'}`,
+        `ways ${ways.map((w) => w.name).join(',')} in ${workdir} as ${access}`,
         ways.map((way) => ({ way, usable: true, reason: 'works here' })),
       ),
     registry: (urls) => note(`registry ${urls.join(' ')}`, [{ url: urls[0] as string, status: 200 }]),
@@ -83,7 +83,7 @@ describe('examine', () => {
     expect(asRoot.asked).not.toContain('rootless');
     const asUser = recordingProbes({ uid: 1000, name: 'ada', access: 'sudo' });
     expect((await examine(asUser, plans)).rootless).toEqual({ userns: {} });
-    expect(asUser.asked).toContain('ways docker,podman,nerdctl,builtin in /w/runc as user');
+    expect(asUser.asked).toContain('ways docker,podman,nerdctl,builtin in /w/runc as sudo');
   });
 
   it('asks a registry shared by two labs once', async () => {

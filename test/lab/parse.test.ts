@@ -111,6 +111,15 @@ sudo runc run demo
     });
   });
 
+  it.each([
+    ['every way needs root', ['"root": true', '"root": true'], true],
+    ['one way needs no root', ['"root": true', '"root": false'], false],
+    ['no way needs root', ['"root": false', '"root": false'], false],
+  ])('marks a step with ways as needing root only when %s', (_, roots, needsRoot) => {
+    const ways = roots.map((root, i) => `\`\`\`sh {"run": true, "way": "w${i}", ${root}}\nrunc run demo\n\`\`\`\n`).join('\n');
+    expect(labOf(lab(`## Run it\n\n${ways}`)).steps[0]!.root).toBe(needsRoot);
+  });
+
   it('reads edits and every kind of check with its line', () => {
     const parsed = labOf(
       lab(`## Edit
