@@ -11,7 +11,7 @@ import { planEdit } from './edit.js';
 import type { Emit, Mode, StepStatus } from './events.js';
 import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
-import { assessWays } from './ways.js';
+import { assessWays, wantedWay } from './ways.js';
 
 export interface LabRunOptions {
   workdir: string;
@@ -19,8 +19,8 @@ export interface LabRunOptions {
   mode: Mode;
   /** Headless: go on after a failed step instead of stopping. */
   keepGoing: boolean;
-  /** Prefer the way with this name wherever a step offers one. */
-  use?: string;
+  /** Ways to use, by name (`--use`, repeatable): each step that offers one of them takes the first it offers. */
+  use?: readonly string[];
   signal: AbortSignal;
   emit: Emit;
   /** Required in interactive mode. */
@@ -204,7 +204,11 @@ class LabRun {
   private async chooseWay(step: Step, ways: Way[]): Promise<Way> {
     const { emit, use, mode, prompter, workdir } = this.options;
     const options = await assessWays(ways, workdir, this.access);
-    const wanted = use ? options.find((o) => o.way.name === use) : undefined;
+    const named = wantedWay(
+      options.map((o) => o.way),
+      use ?? [],
+    );
+    const wanted = options.find((o) => o.way === named);
     if (wanted) {
       if (!wanted.usable)
         emit({ type: 'notice', level: 'warn', message: `You chose '${wanted.way.name}' with --use, but ${wanted.reason}` });

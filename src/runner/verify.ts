@@ -5,7 +5,7 @@ import type { Lab, Step, Way } from '../lab/model.js';
 import { runScript } from '../sys/exec.js';
 import type { RunnerEvent } from './events.js';
 import { judgeChecks, rootAccess, type RootAccess } from './run.js';
-import { assessWays } from './ways.js';
+import { assessWays, wantedWay } from './ways.js';
 
 export interface VerifiedCheck {
   kind: string;
@@ -33,7 +33,8 @@ export interface VerifyReport {
 export interface VerifyOptions {
   workdir: string;
   vars: Record<string, string>;
-  use?: string;
+  /** As `ocilab run --use`: each step that offers one of these ways takes the first it offers. */
+  use?: readonly string[];
   signal: AbortSignal;
   /** Called as each check finishes, for live output. */
   onResult?: (step: Step, check: VerifiedCheck) => void;
@@ -100,7 +101,7 @@ async function rerunReadonly(step: Step, options: VerifyOptions, access: RootAcc
 }
 
 async function pickWay(ways: Way[], options: VerifyOptions, access: RootAccess): Promise<Way | undefined> {
-  const chosen = ways.find((w) => w.name === options.use);
+  const chosen = wantedWay(ways, options.use ?? []);
   if (chosen) return chosen;
   return (await assessWays(ways, options.workdir, access)).find((o) => o.usable)?.way;
 }

@@ -11,6 +11,15 @@ const PROBE_TIMEOUT_MS = 10_000;
 /** Why a way that needs root is not offered to a learner who has none. */
 export const WAY_NEEDS_ROOT = 'it needs root, and you are neither root nor can use sudo here.';
 
+/** The first of the ways named with `--use`, in the order given, that the step offers. */
+export function wantedWay<T extends Way>(ways: readonly T[], use: readonly string[]): T | undefined {
+  for (const name of use) {
+    const way = ways.find((w) => w.name === name);
+    if (way) return way;
+  }
+  return undefined;
+}
+
 export async function assessWays(ways: readonly Way[], cwd: string, access: RootAccess): Promise<WayOption[]> {
   return Promise.all(
     ways.map(async (way): Promise<WayOption> => {

@@ -13,7 +13,7 @@ export const useColor = () => !process.env.NO_COLOR && process.stdout.isTTY === 
 export const WORKSPACE_OPTIONS = {
   workdir: { type: 'string' },
   var: { type: 'string', multiple: true },
-  use: { type: 'string' },
+  use: { type: 'string', multiple: true },
 } as const;
 
 export function defaultWorkdir(lab: Lab): string {

@@ -15,7 +15,7 @@ commands by hand, or an instructor checking a machine. Container probes need roo
 Options:
       --workdir <dir>         the workspace (default: the lab's saved one, else ~/ocilab/<lab-id>)
       --var <name=value>      set a lab variable (repeatable)
-      --use <way>             the way to re-run read-only commands with
+      --use <way>             the way to re-run read-only commands with (repeatable, as for run)
       --json                  print one JSON object instead of a report
   -h, --help                  show this help`,
   options: { ...WORKSPACE_OPTIONS, json: { type: 'boolean' } },
