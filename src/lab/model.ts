@@ -30,7 +30,7 @@ export interface Variable {
 export interface Requirements {
   /** Commands that must be on PATH for the lab to make sense at all. */
   commands: string[];
-  /** True when some steps need root (directly or through sudo). */
+  /** True when some step cannot be done without root (directly or through sudo); a step with a rootless way can. */
   root: boolean;
 }
 

@@ -11,6 +11,7 @@ import type { Lab } from '../../src/lab/model.js';
 import { parseLab } from '../../src/lab/parse.js';
 import { resolveVariables } from '../../src/lab/variables.js';
 import type { WayOption } from '../../src/runner/prompter.js';
+import { WAY_NEEDS_ROOT } from '../../src/runner/ways.js';
 
 function shipped(file: string): Lab {
   const result = parseLab(readFileSync(join(import.meta.dirname, '..', '..', 'labs', file), 'utf8'), file);
@@ -19,6 +20,8 @@ function shipped(file: string): Lab {
 }
 const TAGS = shipped('01-tags.md');
 const RUNC = shipped('02-runc.md');
+/** Lab 2 as it was before it had rootless ways: a lab that cannot be done without root. */
+const RUNC_ROOT_ONLY: Lab = { ...RUNC, requires: { ...RUNC.requires, root: true } };
 const LOCAL = {
   tags: { scheme: 'http', host: '127.0.0.1:5000', path: 'library/busybox' },
   runc: { img: '127.0.0.1:5000/library/busybox' },
@@ -75,13 +78,14 @@ function handlerState(name: HandlerName, condition: HandlerCondition): HandlerSt
   };
 }
 
-/** What assessWays reports for these ways on the fake machine: commands present, and the probe (`X info`) passing. */
+/** What assessWays reports for these ways on the fake machine: commands present, root to be had, and the probe (`X info`) passing. */
 function assess(plan: LabPlan, stepId: string, machine: Omit<Machine, 'labs'>): WayOption[] {
   const ways = plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [];
   return ways.map((way) => {
     const present = (c: string) => (machine.handlers[c as HandlerName] ?? machine.commands[c])?.path !== undefined;
     const missing = way.needs.filter((c) => !present(c));
     if (missing.length > 0) return { way, usable: false, reason: `${missing.join(', ')} not found.` };
+    if (way.root && machine.account.access === 'none') return { way, usable: false, reason: WAY_NEEDS_ROOT };
     const info = machine.handlers[way.name as HandlerName]?.info;
     if (way.probe && info && !info.ok) return { way, usable: false, reason: `\`${way.probe}\` failed: ${info.said}` };
     return { way, usable: true, reason: 'works here' };
@@ -89,7 +93,7 @@ function assess(plan: LabPlan, stepId: string, machine: Omit<Machine, 'labs'>): 
 }
 
 function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
-  const installed = fake.commands ?? ['runc', 'curl', 'jq', 'tar', 'ocilab'];
+  const installed = fake.commands ?? ['runc', 'curl', 'jq', 'tar', 'ocilab', 'unshare'];
   const conditions = { docker: 'usable', podman: 'usable', nerdctl: 'missing', ...fake.handlers } as const;
   const account = fake.account ?? ROOT;
   const base: Omit<Machine, 'labs'> = {
@@ -97,7 +101,7 @@ function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
     init: fake.init ?? 'systemd',
     account,
     commands: Object.fromEntries(
-      ['runc', 'crun', 'curl', 'jq', 'crane', 'tar', 'ocilab'].map((c) => [
+      ['runc', 'crun', 'curl', 'jq', 'crane', 'tar', 'ocilab', 'unshare'].map((c) => [
         c,
         installed.includes(c)
           ? { path: `/usr/bin/${c}`, versionText: c === 'runc' ? 'runc version 1.1.5\nspec: 1.0.2-dev' : `${c} 1.0` }
@@ -186,7 +190,7 @@ describe('root, sudo, or neither', () => {
   });
 
   it('runs them with sudo for a user who has it, and reports what rootless containers need', () => {
-    const diagnosis = doctor({ account: ADA_SUDO });
+    const diagnosis = doctor({ account: ADA_SUDO }, [TAGS, RUNC_ROOT_ONLY]);
     expect(check(diagnosis, 'user')).toMatchObject({ status: 'ok' });
     expect(check(diagnosis, 'user').found).toMatch(/sudo is installed, so lab runc runs its root steps with sudo/);
     expect(statuses(diagnosis, 'rootless.userns', 'rootless.subuid', 'rootless.cgroups', 'rootless.runc')).toEqual([
@@ -199,13 +203,23 @@ describe('root, sudo, or neither', () => {
   });
 
   it('stops only the labs that need root when there is neither root nor sudo', () => {
-    const diagnosis = doctor({ account: ADA_ALONE });
+    const diagnosis = doctor({ account: ADA_ALONE }, [TAGS, RUNC_ROOT_ONLY]);
     expect(check(diagnosis, 'user')).toMatchObject({ status: 'fail' });
     expect(check(diagnosis, 'user').fix).toMatch(/add ada to the sudo group \(`usermod -aG sudo ada`\)/);
     expect(statuses(diagnosis, 'lab.tags', 'lab.runc')).toEqual(['ok', 'fail']);
     expect(check(diagnosis, 'lab.runc').fix).toBe('see user');
     expect(diagnosis.ok).toBe(false);
     expect(doctor({ account: ADA_ALONE }, [TAGS]).ok).toBe(true);
+  });
+
+  it('lets lab 2 run rootless when there is neither root nor sudo, with only its rootless ways', () => {
+    const diagnosis = doctor({ account: ADA_ALONE });
+    expect(statuses(diagnosis, 'user', 'lab.runc')).toEqual(['ok', 'ok']);
+    for (const step of ['generate-the-runtime-spec', 'run-the-container']) {
+      expect(check(diagnosis, `lab.runc.way.${step}`).found).toMatch(
+        /^ocilab uses rootless .*\(the only one that works here\); not usable here: root$/,
+      );
+    }
   });
 
   it.each([
@@ -354,7 +368,7 @@ describe('tools', () => {
     const diagnosis = doctor({ commands: ['curl', 'jq'] });
     expect(statuses(diagnosis, 'runtime.runc', 'tool.tar', 'lab.tags', 'lab.runc')).toEqual(['fail', 'fail', 'ok', 'fail']);
     expect(check(diagnosis, 'runtime.runc').found).toBe('runc is not installed; lab runc needs it');
-    expect(check(diagnosis, 'lab.runc').fix).toBe('see runtime.runc, tool.tar');
+    expect(check(diagnosis, 'lab.runc').fix).toBe('see runtime.runc, tool.tar, lab.runc.way.generate-the-runtime-spec');
   });
 
   it('does not hold a missing tool against a lab that does not use it', () => {

@@ -66,6 +66,7 @@ describe('examine', () => {
         'handler nerdctl',
         'ways crane,curl in /w/tags as root',
         'ways docker,podman,nerdctl,builtin in /w/runc as root',
+        'ways root,rootless in /w/runc as root',
         'registry http://127.0.0.1:5000/v2/',
         'registry https://127.0.0.1:5000/v2/ http://127.0.0.1:5000/v2/',
         'disk /w/tags',
@@ -74,7 +75,11 @@ describe('examine', () => {
     );
     expect(probes.asked).not.toContain('command docker');
     expect(Object.keys(machine.labs)).toEqual(['tags', 'runc']);
-    expect(Object.keys(machine.labs.runc?.ways ?? {})).toEqual(['build-the-root-filesystem']);
+    expect(Object.keys(machine.labs.runc?.ways ?? {})).toEqual([
+      'build-the-root-filesystem',
+      'generate-the-runtime-spec',
+      'run-the-container',
+    ]);
   });
 
   it('looks at what rootless containers need only for a user who is not root', async () => {
