@@ -16,7 +16,7 @@ export async function assessWays(ways: readonly Way[], cwd: string, asRoot: bool
         return { way, usable: false, reason: `${missing.join(', ')} not found.${install}` };
       }
       if (way.probe) {
-        const probe = await runScript(way.probe, { cwd, timeoutMs: PROBE_TIMEOUT_MS, asRoot });
+        const probe = await runScript(way.probe, { cwd, timeoutMs: PROBE_TIMEOUT_MS, sudo: asRoot ? 'as-root' : 'no-prompt' });
         if (probe.exitCode !== 0) {
           const said = probe.output.trim().split('\n').slice(-1)[0] ?? '';
           return { way, usable: false, reason: `\`${way.probe}\` failed${said ? `: ${said}` : ''}` };
