@@ -6,11 +6,13 @@ import type { CheckContext, CheckResult } from '../checks/types.js';
 import { CancelledError, EnvironmentError } from '../errors.js';
 import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
 import { runProcess, runScript } from '../sys/exec.js';
-import { isRoot, which } from '../sys/host.js';
+import { which } from '../sys/host.js';
+import { detectPrivilege, PASSWORD_REQUIRED, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
 import { planEdit } from './edit.js';
 import type { Emit, Mode, StepStatus } from './events.js';
 import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
+import { commandSudo, letSudoAsk, NO_ROOT_WARNING, quietSudo, SUDO_HEADLESS_WARNING, SUDO_NEEDS_TERMINAL } from './sudo.js';
 import { assessWays, wantedWay } from './ways.js';
 
 export interface LabRunOptions {
@@ -37,17 +39,9 @@ export interface LabRunOutcome {
   counts: Record<StepStatus, number>;
 }
 
-/** How this process can run commands that need root. */
-export type RootAccess = 'root' | 'sudo' | 'none';
-
-export async function rootAccess(): Promise<RootAccess> {
-  if (isRoot()) return 'root';
-  return (await which('sudo')) ? 'sudo' : 'none';
-}
-
 const NEEDS_ROOT = (script: string) =>
   `This command needs root: ${script.split('\n')[0]}\n` +
-  'You are not root and sudo is not installed. Run ocilab as root (for example `su -c "ocilab run ..."`), or install sudo and give your user sudo rights.';
+  'You are not root, and sudo is not installed or does not work here: ask for sudo rights on this machine, or use a way of the step that needs no root where it offers one.';
 
 const CLEANUP_TIMEOUT_MS = 30_000;
 
@@ -58,7 +52,7 @@ class LabRun {
   constructor(
     private readonly lab: Lab,
     private readonly options: LabRunOptions,
-    private readonly access: RootAccess,
+    private readonly privilege: Privilege,
   ) {}
 
   async run(): Promise<LabRunOutcome> {
@@ -115,12 +109,10 @@ class LabRun {
         message: `Not found on this machine: ${missing.join(', ')}. Steps that use them will fail until they are installed; \`ocilab doctor ${this.lab.id}\` says how.`,
       });
     }
-    if (this.lab.requires.root && this.access === 'none') {
-      this.options.emit({
-        type: 'notice',
-        level: 'warn',
-        message: 'Some steps of this lab need root, and you are neither root nor have sudo: those steps will stop with an explanation.',
-      });
+    if (!this.lab.requires.root) return;
+    if (this.privilege === 'none') this.options.emit({ type: 'notice', level: 'warn', message: NO_ROOT_WARNING });
+    if (this.privilege === 'sudo-password' && this.options.mode === 'headless' && !(await sudoAsksNothing())) {
+      this.options.emit({ type: 'notice', level: 'warn', message: SUDO_HEADLESS_WARNING(this.lab.id) });
     }
   }
 
@@ -203,7 +195,7 @@ class LabRun {
 
   private async chooseWay(step: Step, ways: Way[]): Promise<Way> {
     const { emit, use, mode, prompter, workdir } = this.options;
-    const options = await assessWays(ways, workdir, this.access);
+    const options = await assessWays(ways, workdir, this.privilege);
     const named = wantedWay(
       options.map((o) => o.way),
       use ?? [],
@@ -240,20 +232,23 @@ class LabRun {
       emit({ type: 'command-skipped', command, reason: 'it needs a terminal; its checks tell whether it would work' });
       return true;
     }
-    if (command.root && this.access === 'none') throw new EnvironmentError(NEEDS_ROOT(command.script));
+    if (command.root && this.privilege === 'none') throw new EnvironmentError(NEEDS_ROOT(command.script));
     emit({ type: 'command-start', command });
     try {
+      // Interactive: sudo asks on the real terminal itself (ocilab never sees the password); headless: `sudo -n`.
       const result = await runScript(command.script, {
         cwd: workdir,
         env: vars,
         timeoutMs: command.timeout * 1000,
         tty: command.interactive,
-        inheritStdin: command.root && this.access === 'sudo',
-        asRoot: this.access === 'root',
+        sudo: commandSudo(this.privilege, mode === 'interactive'),
         onOutput: (chunk, stream) => emit({ type: 'output', chunk, stream }),
         signal,
       });
       this.stepOutput = result.output;
+      if (result.exitCode !== 0 && mode === 'headless' && this.privilege !== 'root' && PASSWORD_REQUIRED.test(result.output)) {
+        emit({ type: 'notice', level: 'warn', message: SUDO_NEEDS_TERMINAL(this.lab.id) });
+      }
       emit({
         type: 'command-end',
         command,
@@ -265,7 +260,8 @@ class LabRun {
       return result.exitCode === 0;
     } finally {
       if (command.cleanup) {
-        await runScript(command.cleanup, { cwd: workdir, env: vars, timeoutMs: CLEANUP_TIMEOUT_MS, asRoot: this.access === 'root' });
+        // `sudo -n` in ocilab's session: the timestamp sudo just kept for the learner's terminal counts.
+        await runScript(command.cleanup, { cwd: workdir, env: vars, timeoutMs: CLEANUP_TIMEOUT_MS, sudo: quietSudo(this.privilege) });
       }
     }
   }
@@ -314,10 +310,11 @@ class LabRun {
     const context: CheckContext = {
       workdir: this.options.workdir,
       vars: this.options.vars,
-      root: this.access === 'root',
+      privilege: this.privilege,
       signal: this.options.signal,
       ...(this.stepOutput !== undefined ? { stepOutput: this.stepOutput } : {}),
     };
+    if (this.options.mode === 'interactive') await letSudoAsk(step, context, emit);
     const results: CheckRecord[] = [];
     const status = await judgeChecks(step, context, (event) => {
       if (event.type === 'check-result') results.push(toCheckRecord(event.result, event.label));
@@ -371,5 +368,5 @@ function countStatuses(lab: Lab, progress: LabProgress): Record<StepStatus, numb
 }
 
 export async function runLab(lab: Lab, options: LabRunOptions): Promise<LabRunOutcome> {
-  return new LabRun(lab, options, await rootAccess()).run();
+  return new LabRun(lab, options, (await detectPrivilege()).privilege).run();
 }

@@ -2,9 +2,12 @@
 // For a student who typed the commands by hand, or an instructor checking a machine.
 import type { CheckResult } from '../checks/types.js';
 import type { Lab, Step, Way } from '../lab/model.js';
+import type { CheckContext } from '../checks/types.js';
 import { runScript } from '../sys/exec.js';
+import { detectPrivilege, type Privilege } from '../sys/privilege.js';
 import type { RunnerEvent } from './events.js';
-import { judgeChecks, rootAccess, type RootAccess } from './run.js';
+import { judgeChecks } from './run.js';
+import { letSudoAsk, quietSudo } from './sudo.js';
 import { assessWays, wantedWay } from './ways.js';
 
 export interface VerifiedCheck {
@@ -36,13 +39,16 @@ export interface VerifyOptions {
   /** As `ocilab run --use`: each step that offers one of these ways takes the first it offers. */
   use?: readonly string[];
   signal: AbortSignal;
+  /** On a terminal: sudo may ask for the password there before checks that need root. */
+  interactive: boolean;
   /** Called as each check finishes, for live output. */
   onResult?: (step: Step, check: VerifiedCheck) => void;
+  /** Called with what the learner should know beyond the checks (sudo about to ask, say). */
+  onNotice?: (level: 'info' | 'warn', message: string) => void;
 }
 
 export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<VerifyReport> {
-  const access = await rootAccess();
-  const root = access === 'root';
+  const { privilege } = await detectPrivilege();
   const steps: VerifiedStep[] = [];
   for (const step of lab.steps) {
     if (step.checks.length === 0) {
@@ -50,8 +56,9 @@ export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<Verif
       continue;
     }
     const checks: VerifiedCheck[] = [];
-    const stepOutput = needsOutput(step) ? await rerunReadonly(step, options, access) : undefined;
+    const stepOutput = needsOutput(step) ? await rerunReadonly(step, options, privilege) : undefined;
     const collect = (event: RunnerEvent) => {
+      if (event.type === 'notice') options.onNotice?.(event.level, event.message);
       if (event.type !== 'check-result') return;
       const { result, label } = event;
       const check: VerifiedCheck = {
@@ -65,11 +72,15 @@ export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<Verif
       checks.push(check);
       options.onResult?.(step, check);
     };
-    const status = await judgeChecks(
-      step,
-      { workdir: options.workdir, vars: options.vars, root, signal: options.signal, ...(stepOutput !== undefined ? { stepOutput } : {}) },
-      collect,
-    );
+    const context: CheckContext = {
+      workdir: options.workdir,
+      vars: options.vars,
+      privilege,
+      signal: options.signal,
+      ...(stepOutput !== undefined ? { stepOutput } : {}),
+    };
+    if (options.interactive) await letSudoAsk(step, context, collect);
+    const status = await judgeChecks(step, context, collect);
     steps.push({ id: step.id, title: step.title, status, checks });
   }
   return { lab: lab.id, passed: steps.every((s) => s.status === 'passed' || s.status === 'skipped'), steps };
@@ -80,19 +91,19 @@ function needsOutput(step: Step): boolean {
 }
 
 /** Output checks judge what the step's command prints; the parser made sure such commands only read. */
-async function rerunReadonly(step: Step, options: VerifyOptions, access: RootAccess): Promise<string | undefined> {
+async function rerunReadonly(step: Step, options: VerifyOptions, privilege: Privilege): Promise<string | undefined> {
   let output = '';
   for (const action of step.actions) {
     let command;
     if (action.kind === 'command') command = action.command;
-    else if (action.kind === 'ways') command = await pickWay(action.ways, options, access);
+    else if (action.kind === 'ways') command = await pickWay(action.ways, options, privilege);
     else continue;
     if (!command) return undefined;
     const result = await runScript(command.script, {
       cwd: options.workdir,
       env: options.vars,
       timeoutMs: command.timeout * 1000,
-      asRoot: access === 'root',
+      sudo: quietSudo(privilege),
       signal: options.signal,
     });
     output = result.output;
@@ -100,8 +111,8 @@ async function rerunReadonly(step: Step, options: VerifyOptions, access: RootAcc
   return output;
 }
 
-async function pickWay(ways: Way[], options: VerifyOptions, access: RootAccess): Promise<Way | undefined> {
+async function pickWay(ways: Way[], options: VerifyOptions, privilege: Privilege): Promise<Way | undefined> {
   const chosen = wantedWay(ways, options.use ?? []);
   if (chosen) return chosen;
-  return (await assessWays(ways, options.workdir, access)).find((o) => o.usable)?.way;
+  return (await assessWays(ways, options.workdir, privilege)).find((o) => o.usable)?.way;
 }

@@ -3,8 +3,9 @@
 import type { Way } from '../lab/model.js';
 import { runScript } from '../sys/exec.js';
 import { which } from '../sys/host.js';
+import type { Privilege } from '../sys/privilege.js';
 import type { WayOption } from './prompter.js';
-import type { RootAccess } from './run.js';
+import { quietSudo } from './sudo.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
 
@@ -20,7 +21,7 @@ export function wantedWay<T extends Way>(ways: readonly T[], use: readonly strin
   return undefined;
 }
 
-export async function assessWays(ways: readonly Way[], cwd: string, access: RootAccess): Promise<WayOption[]> {
+export async function assessWays(ways: readonly Way[], cwd: string, privilege: Privilege): Promise<WayOption[]> {
   return Promise.all(
     ways.map(async (way): Promise<WayOption> => {
       const missing: string[] = [];
@@ -30,9 +31,9 @@ export async function assessWays(ways: readonly Way[], cwd: string, access: Root
         return { way, usable: false, reason: `${missing.join(', ')} not found.${install}` };
       }
       // Checked before the probe, which may itself call sudo.
-      if (way.root && access === 'none') return { way, usable: false, reason: WAY_NEEDS_ROOT };
+      if (way.root && privilege === 'none') return { way, usable: false, reason: WAY_NEEDS_ROOT };
       if (way.probe) {
-        const probe = await runScript(way.probe, { cwd, timeoutMs: PROBE_TIMEOUT_MS, asRoot: access === 'root' });
+        const probe = await runScript(way.probe, { cwd, timeoutMs: PROBE_TIMEOUT_MS, sudo: quietSudo(privilege) });
         if (probe.exitCode !== 0) {
           const said = probe.output.trim().split('\n').slice(-1)[0] ?? '';
           return { way, usable: false, reason: `\`${way.probe}\` failed${said ? `: ${said}` : ''}` };

@@ -17,7 +17,7 @@ afterAll(async () => {
   await rm(workdir, { recursive: true, force: true });
 });
 
-const ctx = (): CheckContext => ({ workdir, vars: { file: 'config.json' }, root: false });
+const ctx = (): CheckContext => ({ workdir, vars: { file: 'config.json' }, privilege: 'none' });
 
 describe('runCheck', () => {
   it('dispatches by kind and returns the outcome with the check', async () => {

@@ -23,7 +23,7 @@ function ctx(url: string, stepOutput: string | undefined, repository = REPO): Ch
   return {
     workdir: tmpdir(),
     vars: { scheme: protocol.slice(0, -1), host, path: repository },
-    root: false,
+    privilege: 'none',
     ...(stepOutput === undefined ? {} : { stepOutput }),
   };
 }

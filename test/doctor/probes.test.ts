@@ -86,9 +86,9 @@ describe('examine', () => {
     const asRoot = recordingProbes({ uid: 0, name: 'root', access: 'root' });
     expect((await examine(asRoot, plans)).rootless).toBeUndefined();
     expect(asRoot.asked).not.toContain('rootless');
-    const asUser = recordingProbes({ uid: 1000, name: 'ada', access: 'sudo' });
+    const asUser = recordingProbes({ uid: 1000, name: 'ada', access: 'sudo-password' });
     expect((await examine(asUser, plans)).rootless).toEqual({ userns: {} });
-    expect(asUser.asked).toContain('ways docker,podman,nerdctl,builtin in /w/runc as sudo');
+    expect(asUser.asked).toContain('ways docker,podman,nerdctl,builtin in /w/runc as sudo-password');
   });
 
   it('asks a registry shared by two labs once', async () => {

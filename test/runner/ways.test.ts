@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Way } from '../../src/lab/model.js';
-import type { RootAccess } from '../../src/runner/run.js';
 import { assessWays, WAY_NEEDS_ROOT } from '../../src/runner/ways.js';
+import type { Privilege } from '../../src/sys/privilege.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -28,12 +28,13 @@ const way = (name: string, over: Partial<Way> = {}): Way => ({
 });
 
 describe('assessWays', () => {
-  it.each<[RootAccess, boolean]>([
+  it.each<[Privilege, boolean]>([
     ['root', true],
-    ['sudo', true],
+    ['sudo-nopasswd', true],
+    ['sudo-password', true],
     ['none', false],
-  ])('with access %s, a way that needs root is usable: %s', async (access, usable) => {
-    const [rooted, rootless] = await assessWays([way('root', { root: true }), way('rootless')], dir, access);
+  ])('with privilege %s, a way that needs root is usable: %s', async (privilege, usable) => {
+    const [rooted, rootless] = await assessWays([way('root', { root: true }), way('rootless')], dir, privilege);
     expect(rooted).toMatchObject({ usable, reason: usable ? 'works here' : WAY_NEEDS_ROOT });
     expect(rootless).toMatchObject({ usable: true });
   });
@@ -42,7 +43,7 @@ describe('assessWays', () => {
     const probe = `touch ${JSON.stringify(join(dir, 'probed'))}`;
     await assessWays([way('root', { root: true, probe })], dir, 'none');
     expect(existsSync(join(dir, 'probed'))).toBe(false);
-    await assessWays([way('root', { root: true, probe })], dir, 'sudo');
+    await assessWays([way('root', { root: true, probe })], dir, 'sudo-password');
     expect(existsSync(join(dir, 'probed'))).toBe(true);
   });
 
