@@ -112,6 +112,73 @@ describe.skipIf(skip)('lab 2 as a normal user with sudo', () => {
     },
     LAB_TIMEOUT_MS,
   );
+
+  it(
+    "started with sudo anyway, uses the learner's workspace and progress, gives them what it makes there, and says so",
+    async () => {
+      const who = await learner('sudo-nopasswd');
+      const result = await asLearner(who, ['sudo', '-n', learnerOcilab, 'run', '2', '--yes', '--use', 'builtin', '--var', `img=${image}`]);
+      expect(result.exitCode, result.all).toBe(0);
+      expect(result.stderr).toMatch(
+        new RegExp(`ocilab runs as root under sudo for ${who.name}: it uses ${who.name}'s workspace \\(${who.home}/ocilab/runc\\)`),
+      );
+      expect(result.all).not.toMatch(/sudo ocilab/);
+      const state = join(who.home, '.local', 'state', 'ocilab');
+      for (const path of [
+        join(who.home, 'ocilab'),
+        join(who.home, 'ocilab', 'runc'),
+        join(who.home, '.local'),
+        join(who.home, '.local', 'state'),
+        state,
+        join(state, 'progress'),
+        join(state, 'progress', 'runc.json'),
+      ]) {
+        const owner = await stat(path);
+        expect([owner.uid, owner.gid], path).toEqual([who.uid, who.gid]);
+      }
+      // The learner goes on without sudo: their own ocilab sees the lab done.
+      await expectLabDone(who);
+    },
+    LAB_TIMEOUT_MS,
+  );
+
+  describe('doctor', () => {
+    interface DoctorJson {
+      ok: boolean;
+      checks: { id: string; status: string; found: string; fix: string }[];
+    }
+
+    async function doctor(who: Learner): Promise<DoctorJson> {
+      const result = await asLearner(who, [learnerOcilab, 'doctor', '2', '--json', '--var', `img=${image}`]);
+      expect(result.exitCode === 0 || result.exitCode === 1, result.all).toBe(true);
+      return JSON.parse(result.stdout) as DoctorJson;
+    }
+    const finding = (report: DoctorJson, id: string) => report.checks.find((c) => c.id === id);
+    const blockers = (report: DoctorJson) => finding(report, 'lab.runc')?.fix.replace(/^see /, '').split(', ') ?? [];
+
+    it('says root steps and container checks run with sudo without a password, for that learner', async () => {
+      const report = await doctor(await learner('sudo-nopasswd'));
+      expect(finding(report, 'user')).toMatchObject({ status: 'ok' });
+      expect(finding(report, 'lab.runc.root')).toMatchObject({ status: 'ok' });
+      expect(finding(report, 'lab.runc.root')?.found).toMatch(/^sudo without a password: .*container checks of lab runc run with sudo/);
+      expect(blockers(report)).not.toContain('lab.runc.root');
+    });
+
+    it('says sudo will ask, in a terminal only, and that it cannot tell whether sudo then lets the learner', async () => {
+      for (const kind of ['sudo-password', 'no-sudo'] as const) {
+        // The learner without sudo rights gets the same answer from sudo: doctor cannot tell them apart.
+        const report = await doctor(await learner(kind));
+        expect(finding(report, 'user'), kind).toMatchObject({ status: 'warn' });
+        expect(finding(report, 'user')?.found, kind).toMatch(
+          /sudo asks for your password, and doctor cannot tell whether it then lets you/,
+        );
+        expect(finding(report, 'lab.runc.root'), kind).toMatchObject({ status: 'warn' });
+        expect(finding(report, 'lab.runc.root')?.found, kind).toMatch(/^sudo asking for a password: .*a headless run/);
+        expect(blockers(report), kind).not.toContain('lab.runc.root');
+        for (const c of report.checks) expect(`${c.found} ${c.fix}`, c.id).not.toMatch(/sudo ocilab/);
+      }
+    });
+  });
 });
 
 /**
