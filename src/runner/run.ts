@@ -1,5 +1,5 @@
 // Runs a lab step by step: commands, edits, ways, checks, hints and progress. Emits events, never prints.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeCheck, runCheck } from '../checks/index.js';
 import type { CheckContext, CheckResult } from '../checks/types.js';
@@ -7,6 +7,7 @@ import { CancelledError, EnvironmentError } from '../errors.js';
 import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
 import { runProcess, runScript } from '../sys/exec.js';
 import { which } from '../sys/host.js';
+import { makeLearnerDirectory } from '../sys/learner.js';
 import { detectPrivilege, PASSWORD_REQUIRED, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
 import { planEdit } from './edit.js';
 import type { Emit, Mode, StepStatus } from './events.js';
@@ -58,7 +59,7 @@ class LabRun {
   async run(): Promise<LabRunOutcome> {
     const { lab, options } = this;
     const { emit, progress } = options;
-    await mkdir(options.workdir, { recursive: true });
+    await makeLearnerDirectory(options.workdir);
     const start = resumeIndex(
       progress,
       lab.steps.map((s) => s.id),
