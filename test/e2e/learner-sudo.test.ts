@@ -183,8 +183,9 @@ describe.skipIf(skip)('lab 2 as a normal user with sudo', () => {
 
 /**
  * Answers ocilab's prompts as a learner would until the lab ends: Enter on each step's first choice
- * (Run it, or Continue), builtin in the way chooser, Yes to the diff, the password when sudo asks, and
- * `hostname`, `ps`, `exit` in the container's shell.
+ * (Run it, or Continue), builtin for the rootfs and root for the spec and the run in the way
+ * choosers, Yes to the diff, the password when sudo asks, and `hostname`, `ps`, `exit` in the
+ * container's shell.
  */
 async function driveLab(terminal: Terminal, who: Learner): Promise<void> {
   const markers = {
@@ -215,9 +216,12 @@ async function driveLab(terminal: Terminal, who: Learner): Promise<void> {
         if (++steps > 30) throw new Error(`ocilab keeps asking "What next?": a step does not pass. The screen:\n${screen}`);
         await terminal.press('Enter');
         break;
-      case 'chooser':
-        await chooseWay(terminal, 'builtin');
+      case 'chooser': {
+        // The rootfs step's chooser, or the spec's and the run's, which offer root and rootless.
+        const step = [...screen.matchAll(/"([^"]+)" can be done in several ways/g)].at(-1)?.[1];
+        await chooseWay(terminal, step === 'Build the root filesystem' ? 'builtin' : 'root');
         break;
+      }
       case 'edit':
         await terminal.press('Enter');
         break;
