@@ -4,7 +4,7 @@
 // and runc, asked as that user, knows no container. Where sudo is not installed at all, ocilab takes
 // the rootless ways by itself. And `ocilab prove 2 --use rootless`, as root and as the learner.
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -30,6 +30,11 @@ interface ReportJson {
     state: string;
     steps: { id: string; kind: string; status: string; way?: string; checks: { status: string; label: string }[] }[];
   }[];
+}
+
+interface VerifyJson {
+  passed: boolean;
+  steps: { id: string; status: string; checks: { status: string; actual?: string; hint?: string }[] }[];
 }
 
 /** The learner's report of lab 2: finished, every task step passed with every check, reading steps read. */
@@ -117,9 +122,25 @@ describe.skipIf(skip)('lab 2 for a learner with neither root nor sudo', () => {
         'generate-the-runtime-spec': 'rootless',
         'run-the-container': 'rootless',
       });
+      // verify judges the same workspace again: the probes of the rootless bundle run rootless.
+      const verified = await asLearner(who, [learnerOcilab, 'verify', '2', '--json']);
+      expect(verified.exitCode, verified.all).toBe(0);
+      expect((JSON.parse(verified.stdout) as VerifyJson).passed).toBe(true);
       // Without XDG_RUNTIME_DIR: the lab's own state directory, and the one the probes fall back to.
       expect(await containersIn(who, `/tmp/runc-${who.uid}/runc`)).toEqual([]);
       expect(await containersIn(who, `/tmp/ocilab-runc-${who.uid}`)).toEqual([]);
+
+      // A rootless config.json made by someone else (root, through sudo) maps their uid: the spec step says so.
+      const config = join(who.home, 'ocilab', 'runc', 'config.json');
+      await writeFile(config, (await readFile(config, 'utf8')).replaceAll(`"hostID": ${who.uid}`, '"hostID": 0'));
+      const other = await asLearner(who, [learnerOcilab, 'verify', '2', '--json']);
+      expect(other.exitCode, other.all).toBe(1);
+      const spec = (JSON.parse(other.stdout) as VerifyJson).steps.find((step) => step.id === 'generate-the-runtime-spec');
+      expect(spec?.status).toBe('failed');
+      expect(spec?.checks.find((c) => c.status === 'failed')).toMatchObject({
+        actual: expect.stringContaining(`rootless, but for another user: its mappings do not name your uid ${who.uid}`),
+        hint: expect.stringContaining('run that as yourself, without sudo'),
+      });
     },
     LAB_TIMEOUT_MS,
   );
