@@ -10,7 +10,7 @@ export async function commandCheck(check: CommandCheck, ctx: CheckContext): Prom
   const result = await runScript(check.run, {
     cwd: ctx.workdir,
     env: ctx.vars,
-    asRoot: ctx.root,
+    sudo: ctx.privilege === 'root' ? 'as-root' : 'no-prompt',
     timeoutMs: TIMEOUT_MS,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });

@@ -2,11 +2,12 @@
 // mapped types below make a new kind of check fail to compile until it is handled and described.
 import type { Check, CheckKind, FileCheck, TextExpectations } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
+import { callsSudo } from '../sys/exec.js';
 import { commandCheck } from './command.js';
 import { fileCheck } from './file.js';
 import { jsonCheck } from './json.js';
 import { outputCheck } from './output.js';
-import { probeCheck } from './probe.js';
+import { probeCheck, probeNeedsSudo } from './probe.js';
 import { tagsCheck } from './tags.js';
 import { describeLineCount } from './text.js';
 import type { CheckContext, CheckOutcome, CheckResult } from './types.js';
@@ -32,7 +33,19 @@ export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckRe
   } catch (error) {
     outcome = { status: 'error', message: `The check could not run: ${error instanceof Error ? error.message : String(error)}` };
   }
+  // The lab's own `hint:` is shown when the check does not pass, unless the check found a more precise one.
+  if (outcome.status !== 'passed' && outcome.hint === undefined && check.hint !== undefined) outcome = { ...outcome, hint: check.hint };
   return { ...outcome, check };
+}
+
+/**
+ * Whether running this check calls sudo, for a learner who is not root: an interactive run lets sudo
+ * ask for the password on the terminal first, so that the check's `sudo -n` finds sudo's timestamp.
+ */
+export async function needsSudo(check: Check, ctx: CheckContext): Promise<boolean> {
+  if (ctx.privilege === 'root' || ctx.privilege === 'none') return false;
+  if (check.kind === 'probe') return probeNeedsSudo(check, ctx);
+  return check.kind === 'command' && callsSudo(check.run);
 }
 
 // Generic over the kind so TypeScript can pair handlers[kind] with the check of that kind.

@@ -1,14 +1,16 @@
 // The `probe` check: runs a short process in a container made from the learner's runc bundle and
 // judges what it prints. The learner's bundle is left as it is: the container runs from a temporary
 // bundle whose config.json is a copy, made non-interactive and pointed at the learner's rootfs.
+// runc runs as root, through `sudo -n` for a learner who is not, or rootless for a rootless bundle.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { ProbeCheck } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
 import { runProcess } from '../sys/exec.js';
 import { which } from '../sys/host.js';
+import { PASSWORD_REQUIRED, type Privilege } from '../sys/privilege.js';
 import { describeSyntaxError } from './json.js';
 import { judgeText, normalize } from './text.js';
 import type { CheckContext, CheckOutcome } from './types.js';
@@ -16,14 +18,77 @@ import type { CheckContext, CheckOutcome } from './types.js';
 const PROBE_TIMEOUT_MS = 30_000;
 const DELETE_TIMEOUT_MS = 10_000;
 
-export const PROBE_NEEDS_ROOT = 'Container probes need root: run `sudo ocilab verify` to check this step.';
+export const PROBE_NEEDS_ROOT =
+  'Container probes need root, and you are not root and have no sudo: ask for sudo rights on this machine, or make the bundle rootless (`runc spec --rootless`) where the lab offers that way.';
+export const PROBE_SUDO_PASSWORD =
+  'Container probes need root: sudo wants your password, and this run has no terminal to ask on. Run `ocilab run` or `ocilab verify` in a terminal (sudo asks once), or set up passwordless sudo.';
+export const PROBE_SUDO_REFUSED = (said: string) =>
+  `Container probes need root, and sudo did not run runc: ${said}. Ask for sudo rights on this machine, or make the bundle rootless (\`runc spec --rootless\`) where the lab offers that way.`;
 export const RUNC_MISSING = 'runc not found — install it with `apt install runc` or `dnf install runc`.';
+export const ROOTLESS_STATE_UNSAFE = (dir: string) =>
+  `${dir} is not a directory of your own with mode 0700, so rootless runc cannot keep its state there: remove it, or set XDG_RUNTIME_DIR.`;
 
-/** The parts of an OCI runtime config a probe changes; everything else is copied as it is. */
+/** The parts of an OCI runtime config a probe changes or reads; everything else is copied as it is. */
 interface RuntimeConfig {
   process?: Record<string, unknown>;
   root?: Record<string, unknown>;
+  linux?: { namespaces?: { type?: unknown }[]; uidMappings?: unknown[]; [key: string]: unknown };
   [key: string]: unknown;
+}
+
+/** How a probe runs runc: `direct` as root, `sudo` through `sudo -n`, `rootless` as the learner, or cannot. */
+export type ProbeRunc = 'direct' | 'sudo' | 'rootless' | 'none';
+
+/** A config made with `runc spec --rootless`: a user namespace that maps the learner's uid. Pure. */
+export function isRootlessConfig(config: RuntimeConfig): boolean {
+  const linux = config.linux;
+  return (
+    Array.isArray(linux?.namespaces) &&
+    linux.namespaces.some((ns) => ns?.type === 'user') &&
+    Array.isArray(linux.uidMappings) &&
+    linux.uidMappings.length > 0
+  );
+}
+
+/**
+ * A rootless bundle runs without root for a learner who is not root, as they ran it, and sudo has no
+ * password to ask for; any other bundle needs root or sudo. Pure.
+ */
+export function probeRunc(config: RuntimeConfig, privilege: Privilege): ProbeRunc {
+  if (privilege === 'root') return 'direct';
+  if (isRootlessConfig(config)) return 'rootless';
+  return privilege === 'none' ? 'none' : 'sudo';
+}
+
+/** Whether this probe will call sudo, so an interactive run lets sudo ask for the password first. */
+export async function probeNeedsSudo(check: ProbeCheck, ctx: CheckContext): Promise<boolean> {
+  if (ctx.privilege === 'root' || ctx.privilege === 'none') return false;
+  const bundleName = expand(check.bundle || '.', ctx.vars);
+  const loaded = await loadConfig(join(resolve(ctx.workdir, bundleName), 'config.json'), 'config.json');
+  // A bundle that is not there yet fails the probe before runc runs: no password needed for that.
+  return !('status' in loaded) && probeRunc(loaded.config, ctx.privilege) === 'sudo';
+}
+
+/** Where rootless runc keeps its state: `$XDG_RUNTIME_DIR/runc` (as runc itself would), else /tmp/ocilab-runc-UID. */
+async function rootlessStateDir(): Promise<string | { error: string }> {
+  const uid = process.geteuid?.() ?? -1;
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  if (runtime && isAbsolute(runtime) && (await lstat(runtime).catch(() => undefined))?.uid === uid) return join(runtime, 'runc');
+  const dir = join(tmpdir(), `ocilab-runc-${uid}`);
+  await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  // /tmp is everyone's: a directory someone else made there first must not hold our containers' state.
+  const made = await lstat(dir);
+  if (!made.isDirectory() || made.uid !== uid || (made.mode & 0o077) !== 0) return { error: ROOTLESS_STATE_UNSAFE(dir) };
+  return dir;
+}
+
+/** The program and arguments of one runc call, for the way the probe runs it. */
+function runcCall(way: Exclude<ProbeRunc, 'none'>, runc: string, state: string | undefined, args: string[]): [string, string[]] {
+  if (way === 'sudo') return ['sudo', ['-n', runc, ...args]];
+  if (way === 'rootless') return [runc, ['--root', state as string, ...args]];
+  return [runc, args];
 }
 
 /**
@@ -39,7 +104,6 @@ export function probeConfig(original: RuntimeConfig, args: readonly string[], ro
 }
 
 export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<CheckOutcome> {
-  if (!ctx.root) return { status: 'error', message: PROBE_NEEDS_ROOT };
   const runc = await which('runc');
   if (!runc) return { status: 'error', message: RUNC_MISSING };
 
@@ -49,6 +113,10 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
   const loaded = await loadConfig(join(bundle, 'config.json'), configName);
   if ('status' in loaded) return loaded;
   const { config, rootPath } = loaded;
+  const way = probeRunc(config, ctx.privilege);
+  if (way === 'none') return { status: 'error', message: PROBE_NEEDS_ROOT };
+  const state = way === 'rootless' ? await rootlessStateDir() : undefined;
+  if (typeof state === 'object') return { status: 'error', message: state.error };
   const rootfs = resolve(bundle, rootPath);
   if (!(await stat(rootfs).catch(() => undefined))?.isDirectory()) {
     return {
@@ -64,13 +132,20 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
   const id = `ocilab-probe-${randomBytes(6).toString('hex')}`;
   try {
     await writeFile(join(dir, 'config.json'), `${JSON.stringify(probeConfig(config, args, rootfs), null, 2)}\n`);
-    const result = await runProcess(runc, ['run', '--bundle', dir, id], {
+    // Through sudo, in ocilab's session: sudo's timestamp for the learner's terminal counts there.
+    const result = await runProcess(...runcCall(way, runc, state, ['run', '--bundle', dir, id]), {
       cwd: dir,
       timeoutMs: PROBE_TIMEOUT_MS,
+      inSession: way === 'sudo',
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     if (result.startError) return { status: 'error', message: `Could not start runc: ${result.startError}` };
     if (result.cancelled) return { status: 'error', message: 'The probe was cancelled.' };
+    if (way === 'sudo' && result.exitCode !== 0) {
+      if (PASSWORD_REQUIRED.test(result.stderr)) return { status: 'error', message: PROBE_SUDO_PASSWORD };
+      const refused = /^sudo: (.*)$/m.exec(result.stderr)?.[1];
+      if (refused) return { status: 'error', message: PROBE_SUDO_REFUSED(refused.replace(/[.\s]+$/, '')) };
+    }
     if (result.timedOut) {
       return {
         status: 'failed',
@@ -94,7 +169,11 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
     return judgeListing(result.output, listing, resolve(bundle, listing), judged.message);
   } finally {
     // The container may never have been created; runc then says so, and there is nothing to delete.
-    await runProcess(runc, ['delete', '--force', id], { cwd: dir, timeoutMs: DELETE_TIMEOUT_MS });
+    await runProcess(...runcCall(way, runc, state, ['delete', '--force', id]), {
+      cwd: dir,
+      timeoutMs: DELETE_TIMEOUT_MS,
+      inSession: way === 'sudo',
+    });
     await rm(dir, { recursive: true, force: true });
   }
 }

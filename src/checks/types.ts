@@ -1,5 +1,6 @@
 // What a check returns and what it may use. A failed check is a value; `error` means it could not run.
 import type { Check, CheckFact } from '../lab/model.js';
+import type { Privilege } from '../sys/privilege.js';
 
 /** `facts`: what the check found out beyond passed or failed, for the lab's diagnoses to match. */
 export type CheckOutcome =
@@ -20,8 +21,11 @@ export interface CheckContext {
   stepOutput?: string;
   /** The commands the learner typed for this step in ocilab's shell, oldest first (see `outputOf`). */
   typed?: LearnerCommand[];
-  /** Running as root (probes need it). */
-  root: boolean;
+  /**
+   * How checks that need root get it: as root, through `sudo -n` (an interactive run has let sudo ask
+   * for the password on the terminal first), or not at all. Probes of a rootless bundle need none.
+   */
+  privilege: Privilege;
   signal?: AbortSignal;
 }
 

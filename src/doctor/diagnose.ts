@@ -59,6 +59,7 @@ export function diagnose(plans: readonly LabPlan[], machine: Machine): Diagnosis
   ];
   for (const plan of plans) {
     const labDrafts = [
+      rootFinding(ctx, plan),
       ...plan.wayActions.map((action) => wayFinding(ctx, plan, action)),
       ...plan.registries.map((target) => registryFinding(ctx, plan, target)),
       workspaceFinding(ctx, plan),
@@ -142,28 +143,101 @@ function osFinding({ machine, distro }: Context): Draft {
   return { id, status: 'ok', found: `${distro.name}: fixes use ${distro.packageManager}`, fix: '', blocks: [] };
 }
 
-function userFinding({ machine, plans, distro }: Context): Draft {
-  const { uid, name, access } = machine.account;
-  const needRoot = plans.filter((p) => p.lab.requires.root);
+function userFinding(ctx: Context): Draft {
+  const { machine, plans, distro } = ctx;
+  const { uid, name, access, sudoSaid } = machine.account;
+  const needRoot = plans.filter(needsRoot);
   const id = 'user';
   if (access === 'root') return { id, status: 'ok', found: `root (uid ${uid}): steps that need root run directly`, fix: '', blocks: [] };
   const who = `${name} (uid ${uid}), not root`;
-  if (access === 'sudo') {
-    const found =
-      needRoot.length > 0
-        ? `${who}; sudo is installed, so lab ${labList(needRoot)} runs its root steps with sudo (if sudo lets you; it may ask for your password)`
-        : `${who}; no lab asked about needs root`;
+  const labs = needRoot.length > 0 ? `lab ${labList(needRoot)}` : undefined;
+  if (access === 'sudo-nopasswd') {
+    const found = `${who}; sudo runs commands as root without a password${labs ? `, so ${labs} runs its root steps and container checks with sudo, in a terminal or headless` : ''}`;
     return { id, status: 'ok', found, fix: '', blocks: [] };
   }
-  if (needRoot.length === 0) return { id, status: 'ok', found: `${who}, no sudo; no lab asked about needs root`, fix: '', blocks: [] };
+  if (access === 'sudo-password') {
+    const accepted = machine.account.sudoFresh
+      ? 'it accepted your password in this terminal lately'
+      : 'doctor cannot tell whether it then lets you (a user without sudo rights gets the same answer)';
+    if (!labs) return { id, status: 'ok', found: `${who}; sudo asks for a password; no lab asked about needs root`, fix: '', blocks: [] };
+    return {
+      id,
+      status: machine.account.sudoFresh ? 'ok' : 'warn',
+      found: `${who}; sudo asks for your password, and ${accepted}`,
+      fix: `run \`sudo -v\`: if it accepts your password, ${labs} can run; if it says you may not run sudo, ask for sudo rights (\`usermod -aG ${sudoGroup(distro)} ${name}\`, as root)`,
+      blocks: [],
+    };
+  }
+  const broken = sudoSaid ? `sudo does not work (${sudoSaid})` : 'sudo is not installed';
+  if (!labs) return { id, status: 'ok', found: `${who}, ${broken}; no lab asked about needs root`, fix: '', blocks: [] };
+  const stuck = needRoot.filter((plan) => !rootlessPossible(ctx, plan));
   const group = sudoGroup(distro);
   return {
     id,
-    status: 'fail',
-    found: `${who}, and sudo is not installed: lab ${labList(needRoot)} needs root`,
-    fix: `run ocilab as root, or as root install sudo (${installFix(['sudo'], distro, true)}) and add ${name} to the ${group} group (\`usermod -aG ${group} ${name}\`), then log in again`,
-    blocks: needRoot.map((p) => p.lab.id),
+    status: stuck.length > 0 ? 'fail' : 'warn',
+    found: `${who}, and ${broken}: ${labs} needs root${stuck.length === needRoot.length ? '' : ` (lab ${labList(needRoot.filter((p) => !stuck.includes(p)))} can run rootless)`}`,
+    fix: `as root, install sudo (${installFix(['sudo'], distro, true)}) and add ${name} to the ${group} group (\`usermod -aG ${group} ${name}\`), then log in again`,
+    blocks: stuck.map((p) => p.lab.id),
   };
+}
+
+/** A lab with steps or checks that need root (or sudo, or a rootless bundle). */
+const needsRoot = (plan: LabPlan) => plan.lab.requires.root || plan.rootSteps.length > 0 || plan.probeSteps.length > 0;
+
+/** Unprivileged user namespaces work here, and so does `runc spec --rootless`. */
+function rootlessAllowed({ machine }: Context): boolean {
+  const { rootless } = machine;
+  if (!rootless) return false;
+  const { unprivilegedClone, maxUserNamespaces, apparmorRestrict } = rootless.userns;
+  const userns = unprivilegedClone !== '0' && maxUserNamespaces !== undefined && maxUserNamespaces !== '0' && apparmorRestrict !== '1';
+  return userns && rootless.runcSpec?.ok !== false;
+}
+
+/** Every step that needs root offers a way that needs none, and user namespaces allow rootless containers. */
+function rootlessPossible(ctx: Context, plan: LabPlan): boolean {
+  return plan.rootSteps.every((step) => step.rootlessWay) && rootlessAllowed(ctx);
+}
+
+/** How the lab's steps that need root, and its container checks, run for this account. */
+function rootFinding(ctx: Context, plan: LabPlan): Draft {
+  const id = `lab.${plan.lab.id}.root`;
+  const { access, name } = ctx.machine.account;
+  const lab = `lab ${plan.lab.id}`;
+  if (!needsRoot(plan)) return { id, status: 'ok', found: `${lab} needs no root`, fix: '', blocks: [] };
+  const what = [
+    ...(plan.rootSteps.length > 0
+      ? [`${plan.rootSteps.length === 1 ? 'the step' : 'steps'} ${plan.rootSteps.map((s) => `"${s.title}"`).join(', ')}`]
+      : []),
+    ...(plan.probeSteps.length > 0 ? ['the container checks'] : []),
+  ].join(' and ');
+  const ok = (found: string): Draft => ({ id, status: 'ok', found, fix: '', blocks: [] });
+  switch (access) {
+    case 'root':
+      return ok(`root: ${what} of ${lab} run as root`);
+    case 'sudo-nopasswd':
+      return ok(`sudo without a password: ${what} of ${lab} run with sudo, in a terminal or headless`);
+    case 'sudo-password':
+      return {
+        id,
+        status: 'warn',
+        found: `sudo asking for a password: ${what} of ${lab} run with sudo, which asks on your terminal once (its timestamp spares the rest); a headless run (\`--yes\`, no terminal) cannot type it and stops at the first of them`,
+        fix: `do ${lab} with \`ocilab run ${plan.lab.id}\` in a terminal; for headless runs, passwordless sudo (a sudoers rule \`${name} ALL=(ALL) NOPASSWD: ALL\`)`,
+        blocks: [],
+      };
+    case 'none':
+      if (rootlessPossible(ctx, plan)) {
+        return ok(
+          `rootless: ${what} of ${lab} run without root, in a user namespace (the steps' rootless ways, and probes of a rootless bundle)`,
+        );
+      }
+      return {
+        id,
+        status: 'fail',
+        found: `none: ${what} of ${lab} need root, and you have neither root nor sudo${plan.rootSteps.every((s) => s.rootlessWay) ? ', and containers without root cannot start here (see rootless.userns, rootless.runc)' : ''}`,
+        fix: 'get sudo rights (see user)',
+        blocks: [plan.lab.id],
+      };
+  }
 }
 
 function rootlessFindings(ctx: Context): Draft[] {

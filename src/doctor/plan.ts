@@ -24,6 +24,10 @@ export interface LabPlan {
   /** Each step that offers several ways, with its ways in the lab's order. */
   wayActions: { stepId: string; title: string; ways: Way[] }[];
   registries: RegistryTarget[];
+  /** Each step with a command that needs root, and whether it offers a way that needs none. */
+  rootSteps: { stepId: string; title: string; rootlessWay: boolean }[];
+  /** The steps whose checks start a container (probes): they need root, sudo, or a rootless bundle. */
+  probeSteps: { stepId: string; title: string }[];
 }
 
 export interface RegistryTarget {
@@ -41,7 +45,19 @@ export function planLab(lab: Lab, vars: Record<string, string>, workdir: string)
   const wayActions = lab.steps.flatMap((step) =>
     step.actions.flatMap((action) => (action.kind === 'ways' ? [{ stepId: step.id, title: step.title, ways: action.ways }] : [])),
   );
-  return { lab, vars, workdir, wayActions, registries: registriesOf(lab, vars) };
+  // Steps where root is used at all: `step.root` says only whether root is unavoidable.
+  const rootSteps = lab.steps
+    .filter((step) => step.actions.some((a) => (a.kind === 'command' ? a.command.root : a.kind === 'ways' && a.ways.some((w) => w.root))))
+    .map((step) => ({
+      stepId: step.id,
+      title: step.title,
+      // Root is avoidable only where the step's every root command is one way among others that need none.
+      rootlessWay: step.actions.every((action) =>
+        action.kind === 'command' ? !action.command.root : action.kind === 'ways' ? action.ways.some((way) => !way.root) : true,
+      ),
+    }));
+  const probeSteps = lab.steps.filter((step) => step.checks.some((c) => c.kind === 'probe')).map((s) => ({ stepId: s.id, title: s.title }));
+  return { lab, vars, workdir, wayActions, registries: registriesOf(lab, vars), rootSteps, probeSteps };
 }
 
 /**

@@ -6,19 +6,23 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Way } from '../lab/model.js';
 import { classifyNetworkError } from '../oci/network.js';
-import { rootAccess, type RootAccess } from '../runner/run.js';
 import type { WayOption } from '../runner/prompter.js';
 import { assessWays } from '../runner/ways.js';
 import { runProcess } from '../sys/exec.js';
 import { which } from '../sys/host.js';
+import { detectPrivilege, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
 import type { InitSystem } from './os.js';
 import { commandsToProbe, HANDLERS, INFO_TIMEOUT_MS, type HandlerName, type LabPlan } from './plan.js';
 
 export interface Account {
   uid: number;
   name: string;
-  /** How commands that need root run: as root, through sudo, or not at all. */
-  access: RootAccess;
+  /** How commands that need root run: as root, through sudo with or without a password, or not at all. */
+  access: Privilege;
+  /** What sudo said when it did not simply run (it wants a password, or it is broken). */
+  sudoSaid?: string;
+  /** sudo wants a password, but this terminal typed it lately: sudo does accept this user. */
+  sudoFresh?: boolean;
 }
 
 export interface Tool {
@@ -125,7 +129,7 @@ export interface Probes {
   handler(name: HandlerName, account: Account): Promise<HandlerState>;
   kernel(): Promise<Kernel>;
   rootless(account: Account): Promise<Rootless>;
-  ways(ways: readonly Way[], workdir: string, asRoot: boolean): Promise<WayOption[]>;
+  ways(ways: readonly Way[], workdir: string, access: Privilege): Promise<WayOption[]>;
   registry(urls: readonly string[]): Promise<Reach[]>;
   disk(workdir: string): Promise<Disk>;
   proxy(): Promise<Proxy | undefined>;
@@ -147,7 +151,7 @@ export async function examine(probes: Probes, plans: readonly LabPlan[]): Promis
     const [ways, registries, disk] = await Promise.all([
       byName(
         plan.wayActions.map((a) => a.stepId),
-        (stepId) => probes.ways(plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [], plan.workdir, account.access === 'root'),
+        (stepId) => probes.ways(plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [], plan.workdir, account.access),
       ),
       byName(
         plan.registries.map((r) => r.host),
@@ -254,7 +258,9 @@ export const machineProbes: Probes = {
     } catch {
       name = String(uid);
     }
-    return { uid, name, access: await rootAccess() };
+    const { privilege, said } = await detectPrivilege();
+    const fresh = privilege === 'sudo-password' && (await sudoAsksNothing());
+    return { uid, name, access: privilege, ...(said ? { sudoSaid: said } : {}), ...(fresh ? { sudoFresh: true } : {}) };
   },
 
   async command(name) {
@@ -349,7 +355,7 @@ export const machineProbes: Probes = {
   },
 
   // Probes run where the workspace is (or its nearest existing ancestor: doctor creates nothing).
-  ways: async (ways, workdir, asRoot) => assessWays(ways, await nearestExisting(workdir), asRoot),
+  ways: async (ways, workdir, access) => assessWays(ways, await nearestExisting(workdir), access),
 
   async registry(urls) {
     const attempts: Reach[] = [];

@@ -30,7 +30,7 @@ export interface Variable {
 export interface Requirements {
   /** Commands that must be on PATH for the lab to make sense at all. */
   commands: string[];
-  /** True when some steps need root (directly or through sudo). */
+  /** True when some step cannot be done without root (directly or through sudo); a step with a rootless way can. */
   root: boolean;
 }
 
@@ -47,7 +47,7 @@ export interface Step {
   checks: Check[];
   /** What to tell the learner when a check fails and what they typed shows why, in the order written. */
   diagnoses: Diagnosis[];
-  /** Some command of the step needs root. */
+  /** The step cannot be done without root: a command of it needs root, or every way of doing it does. */
   root: boolean;
 }
 

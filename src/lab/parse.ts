@@ -222,7 +222,8 @@ function scanBody(lines: string[], frontEnd: number, report: Report): BodyRead {
     if (first !== undefined)
       report(step.line, `two steps have the id '${step.id}' (the other is on line ${first}): give this step a different title`);
     else seen.set(step.id, step.line);
-    if (step.ways) step.root ||= step.ways.some((w) => w.root);
+    // A step with a way that needs no root can be done without root.
+    if (step.ways) step.root ||= step.ways.every((w) => w.root);
   }
   return { intro: intro.join('\n').trim(), steps };
 }
@@ -290,7 +291,6 @@ function readBlock(block: Block, step: StepDraft, flushMarkdown: () => void, rep
   } else if (attrs.run) {
     flushMarkdown();
     const command = toCommand(block, attrs);
-    step.root ||= command.root;
     if (attrs.way) {
       const way: Way = {
         ...command,
@@ -311,6 +311,7 @@ function readBlock(block: Block, step: StepDraft, flushMarkdown: () => void, rep
       if (attrs.needs || attrs.probe || attrs.install) {
         report(block.line, 'needs, probe and install describe an alternative: add "way": "NAME" or remove them');
       }
+      step.root ||= command.root;
       step.content.push({ kind: 'command', command });
       step.actions.push({ kind: 'command', command });
     }

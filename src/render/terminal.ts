@@ -62,6 +62,8 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
   const line = (text = '') => out(`${text}\n`);
   const { vars } = options;
   let atLineStart = true;
+  /** The last check's reason for not running: the next check that cannot run for the same reason says "as above". */
+  let lastError: string | undefined;
 
   const formatters: Formatters = {
     'lab-start': ({ lab, workdir, mode, resumeAt }) => {
@@ -109,11 +111,16 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
       for (const row of diff.split('\n')) line(row.startsWith('+') ? c.green(row) : row.startsWith('-') ? c.red(row) : c.dim(row));
       if (applied) line(c.green(`✓ ${edit.file} updated`));
     },
-    'checks-start': () => line(c.bold('Checks')),
+    'checks-start': () => {
+      lastError = undefined;
+      line(c.bold('Checks'));
+    },
     'check-result': ({ result, label }) => {
+      const repeated = result.status === 'error' && result.message === lastError;
+      lastError = result.status === 'error' ? result.message : undefined;
       if (result.status === 'passed') return line(`  ${c.green('✓')} ${label}`);
       if (result.status === 'error') {
-        line(`  ${c.yellow('!')} ${label}: could not check — ${result.message}`);
+        line(`  ${c.yellow('!')} ${label}: could not check — ${repeated ? 'as above' : result.message}`);
         if (result.hint) line(c.dim(`      hint: ${result.hint}`));
         return;
       }

@@ -7,6 +7,7 @@ import { describeCheck } from '../checks/index.js';
 import type { Lab, Step } from '../lab/model.js';
 import { resolveVariables } from '../lab/variables.js';
 import { loadProgress, stateDir, type LabProgress, type StepRecord } from '../runner/progress.js';
+import { learner } from '../sys/learner.js';
 import {
   isDoneStatus,
   REPORT_FORMAT,
@@ -141,6 +142,8 @@ export async function collectReport(labs: readonly Lab[], ocilab: string, now = 
 }
 
 function userName(): string {
+  const under = learner().sudoFrom;
+  if (under) return under.name;
   try {
     return userInfo().username;
   } catch {

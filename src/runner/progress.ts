@@ -1,8 +1,8 @@
 // Progress per lab, kept in the XDG state directory and written atomically after every step.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LearnerCommand } from '../checks/types.js';
+import { giveToLearner, learner, makeLearnerDirectory } from '../sys/learner.js';
 import type { How, StepStatus } from './events.js';
 
 export interface StepRecord {
@@ -46,8 +46,13 @@ export interface LabProgress {
 
 const DONE: ReadonlySet<StepStatus> = new Set(['passed', 'skipped', 'read']);
 
+/**
+ * `$XDG_STATE_HOME/ocilab`, by default `~/.local/state/ocilab`. Under sudo it is the learner's default
+ * one: root's XDG_STATE_HOME, if any, is not theirs, and theirs cannot be known.
+ */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'ocilab');
+  const { home, sudoFrom } = learner();
+  return join((!sudoFrom && env.XDG_STATE_HOME) || join(home, '.local', 'state'), 'ocilab');
 }
 
 function progressFile(labId: string): string {
@@ -71,9 +76,10 @@ export async function loadProgress(labId: string): Promise<LabProgress | undefin
 /** Writes to a temporary file and renames it, so a crash or Ctrl-C never leaves half a file. */
 export async function saveProgress(progress: LabProgress): Promise<void> {
   const file = progressFile(progress.lab);
-  await mkdir(dirname(file), { recursive: true });
+  await makeLearnerDirectory(dirname(file));
   const temp = `${file}.${process.pid}.tmp`;
   await writeFile(temp, `${JSON.stringify(progress, null, 2)}\n`);
+  await giveToLearner(temp);
   await rename(temp, file);
 }
 

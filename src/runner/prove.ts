@@ -7,9 +7,10 @@ import { describeCheck } from '../checks/index.js';
 import type { CheckContext, CheckResult, CheckStatus } from '../checks/types.js';
 import { UsageError } from '../errors.js';
 import type { Check, CheckKind, Lab, Step } from '../lab/model.js';
+import { detectPrivilege } from '../sys/privilege.js';
 import type { RunnerEvent } from './events.js';
 import { newProgress } from './progress.js';
-import { judgeChecks, rootAccess, runLab } from './run.js';
+import { judgeChecks, runLab } from './run.js';
 
 /**
  * What prove found out about one check:
@@ -79,8 +80,8 @@ export interface ProveReport {
 
 export interface ProveOptions {
   vars: Record<string, string>;
-  /** Prefer the way with this name wherever a step offers one; it must name a way of the lab. */
-  use?: string;
+  /** As `ocilab run --use`; each name must name a way of the lab. */
+  use?: readonly string[];
   /** Go on after a step that does not pass, instead of stopping there. */
   keepGoing: boolean;
   /** Leave the workspace in place afterwards. */
@@ -95,9 +96,9 @@ const OUTPUT_TAIL_LINES = 15;
 const OUTPUT_KEEP_CHARS = 16_000;
 
 export async function proveLab(lab: Lab, options: ProveOptions): Promise<ProveReport> {
-  if (options.use !== undefined) checkWayName(lab, options.use);
+  for (const name of options.use ?? []) checkWayName(lab, name);
   const workdir = await mkdtemp(join(tmpdir(), `ocilab-prove-${lab.id}-`));
-  const root = (await rootAccess()) === 'root';
+  const { privilege } = await detectPrivilege();
   const judged = new Map<string, ProvedStep>();
   const notices: string[] = [];
   let current: StepRun | undefined;
@@ -134,7 +135,7 @@ export async function proveLab(lab: Lab, options: ProveOptions): Promise<ProveRe
       beforeActions: async (step) => {
         if (!current || step.checks.length === 0) return;
         const before = current.before;
-        const context: CheckContext = { workdir, vars: options.vars, root, signal: options.signal };
+        const context: CheckContext = { workdir, vars: options.vars, privilege, signal: options.signal };
         await judgeChecks(step, context, (event) => {
           if (event.type === 'check-result') before.set(event.result.check, toCheckRun(event.result));
         });

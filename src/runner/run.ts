@@ -1,20 +1,23 @@
 // Runs a lab step by step: commands, edits, ways, checks, hints and progress. Emits events, never prints.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeCheck, runCheck } from '../checks/index.js';
 import type { CheckContext, CheckResult, LearnerCommand } from '../checks/types.js';
 import { CancelledError, EnvironmentError, STOPPED } from '../errors.js';
 import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
 import { runProcess, runScript } from '../sys/exec.js';
-import { isRoot, which } from '../sys/host.js';
+import { which } from '../sys/host.js';
+import { makeLearnerDirectory } from '../sys/learner.js';
+import { detectPrivilege, PASSWORD_REQUIRED, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
 import { diagnose } from './diagnose.js';
 import { planEdit } from './edit.js';
 import type { Emit, How, Mode, StepStatus } from './events.js';
 import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
 import { openShell } from './shell.js';
+import { commandSudo, letSudoAsk, NO_ROOT_WARNING, quietSudo, SUDO_HEADLESS_WARNING, SUDO_NEEDS_TERMINAL } from './sudo.js';
 import { bound, keepCommands } from './transcript.js';
-import { assessWays } from './ways.js';
+import { assessWays, wantedWay } from './ways.js';
 
 export interface LabRunOptions {
   workdir: string;
@@ -22,8 +25,8 @@ export interface LabRunOptions {
   mode: Mode;
   /** Headless: go on after a failed step instead of stopping. */
   keepGoing: boolean;
-  /** Prefer the way with this name wherever a step offers one. */
-  use?: string;
+  /** Ways to use, by name (`--use`, repeatable): each step that offers one of them takes the first it offers. */
+  use?: readonly string[];
   signal: AbortSignal;
   emit: Emit;
   /** Required in interactive mode. */
@@ -40,17 +43,9 @@ export interface LabRunOutcome {
   counts: Record<StepStatus, number>;
 }
 
-/** How this process can run commands that need root. */
-export type RootAccess = 'root' | 'sudo' | 'none';
-
-export async function rootAccess(): Promise<RootAccess> {
-  if (isRoot()) return 'root';
-  return (await which('sudo')) ? 'sudo' : 'none';
-}
-
 const NEEDS_ROOT = (script: string) =>
   `This command needs root: ${script.split('\n')[0]}\n` +
-  'You are not root and sudo is not installed. Run ocilab as root (for example `su -c "ocilab run ..."`), or install sudo and give your user sudo rights.';
+  'You are not root, and sudo is not installed or does not work here: ask for sudo rights on this machine, or use a way of the step that needs no root where it offers one.';
 
 const CLEANUP_TIMEOUT_MS = 30_000;
 
@@ -70,13 +65,13 @@ class LabRun {
   constructor(
     private readonly lab: Lab,
     private readonly options: LabRunOptions,
-    private readonly access: RootAccess,
+    private readonly privilege: Privilege,
   ) {}
 
   async run(): Promise<LabRunOutcome> {
     const { lab, options } = this;
     const { emit, progress } = options;
-    await mkdir(options.workdir, { recursive: true });
+    await makeLearnerDirectory(options.workdir);
     const start = resumeIndex(
       progress,
       lab.steps.map((s) => s.id),
@@ -127,12 +122,10 @@ class LabRun {
         message: `Not found on this machine: ${missing.join(', ')}. Steps that use them will fail until they are installed; \`ocilab doctor ${this.lab.id}\` says how.`,
       });
     }
-    if (this.lab.requires.root && this.access === 'none') {
-      this.options.emit({
-        type: 'notice',
-        level: 'warn',
-        message: 'Some steps of this lab need root, and you are neither root nor have sudo: those steps will stop with an explanation.',
-      });
+    if (!this.lab.requires.root) return;
+    if (this.privilege === 'none') this.options.emit({ type: 'notice', level: 'warn', message: NO_ROOT_WARNING });
+    if (this.privilege === 'sudo-password' && this.options.mode === 'headless' && !(await sudoAsksNothing())) {
+      this.options.emit({ type: 'notice', level: 'warn', message: SUDO_HEADLESS_WARNING(this.lab.id) });
     }
   }
 
@@ -268,8 +261,12 @@ class LabRun {
 
   private async chooseWay(step: Step, ways: Way[]): Promise<Way> {
     const { emit, use, mode, prompter, workdir } = this.options;
-    const options = await assessWays(ways, workdir, this.access === 'root');
-    const wanted = use ? options.find((o) => o.way.name === use) : undefined;
+    const options = await assessWays(ways, workdir, this.privilege);
+    const named = wantedWay(
+      options.map((o) => o.way),
+      use ?? [],
+    );
+    const wanted = options.find((o) => o.way === named);
     if (wanted) {
       if (!wanted.usable)
         emit({ type: 'notice', level: 'warn', message: `You chose '${wanted.way.name}' with --use, but ${wanted.reason}` });
@@ -301,17 +298,17 @@ class LabRun {
       emit({ type: 'command-skipped', command, reason: 'it needs a terminal; its checks tell whether it would work' });
       return true;
     }
-    if (command.root && this.access === 'none') throw new EnvironmentError(NEEDS_ROOT(command.script));
+    if (command.root && this.privilege === 'none') throw new EnvironmentError(NEEDS_ROOT(command.script));
     emit({ type: 'command-start', command });
     const began = Date.now();
     try {
+      // Interactive: sudo asks on the real terminal itself (ocilab never sees the password); headless: `sudo -n`.
       const result = await runScript(command.script, {
         cwd: workdir,
         env: vars,
         timeoutMs: command.timeout * 1000,
         tty: command.interactive,
-        inheritStdin: command.root && this.access === 'sudo',
-        asRoot: this.access === 'root',
+        sudo: commandSudo(this.privilege, mode === 'interactive'),
         onOutput: (chunk, stream) => emit({ type: 'output', chunk, stream }),
         signal,
       });
@@ -323,6 +320,9 @@ class LabRun {
         at: new Date(began).toISOString(),
         output: bound(result.output),
       });
+      if (result.exitCode !== 0 && mode === 'headless' && this.privilege !== 'root' && PASSWORD_REQUIRED.test(result.output)) {
+        emit({ type: 'notice', level: 'warn', message: SUDO_NEEDS_TERMINAL(this.lab.id) });
+      }
       emit({
         type: 'command-end',
         command,
@@ -339,7 +339,8 @@ class LabRun {
 
   private async runCleanup(script: string): Promise<void> {
     const { workdir, vars } = this.options;
-    await runScript(script, { cwd: workdir, env: vars, timeoutMs: CLEANUP_TIMEOUT_MS, asRoot: this.access === 'root' });
+    // `sudo -n` in ocilab's session: the timestamp sudo just kept for the learner's terminal counts.
+    await runScript(script, { cwd: workdir, env: vars, timeoutMs: CLEANUP_TIMEOUT_MS, sudo: quietSudo(this.privilege) });
   }
 
   /** Runs the cleanup of every command of the step (e.g. deleting a container the learner started). */
@@ -398,10 +399,11 @@ class LabRun {
     const context: CheckContext = {
       workdir,
       vars,
-      root: this.access === 'root',
+      privilege: this.privilege,
       signal: this.options.signal,
       ...(evidence.typed !== undefined ? { typed: evidence.typed } : this.stepOutput !== undefined ? { stepOutput: this.stepOutput } : {}),
     };
+    if (this.options.mode === 'interactive') await letSudoAsk(step, context, emit);
     const results: CheckResult[] = [];
     const status = await judgeChecks(step, context, (event) => {
       if (event.type === 'check-result') results.push(event.result);
@@ -412,7 +414,7 @@ class LabRun {
       results,
       commands,
       vars,
-      root: this.access === 'root',
+      root: this.privilege === 'root',
       exists: (path) =>
         stat(join(workdir, path)).then(
           () => true,
@@ -472,7 +474,7 @@ function countStatuses(lab: Lab, progress: LabProgress): Record<StepStatus, numb
 }
 
 export async function runLab(lab: Lab, options: LabRunOptions): Promise<LabRunOutcome> {
-  return new LabRun(lab, options, await rootAccess()).run();
+  return new LabRun(lab, options, (await detectPrivilege()).privilege).run();
 }
 
 /**
@@ -481,7 +483,7 @@ export async function runLab(lab: Lab, options: LabRunOptions): Promise<LabRunOu
  */
 export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepStatus | undefined> {
   const { emit, progress } = options;
-  await mkdir(options.workdir, { recursive: true });
+  await makeLearnerDirectory(options.workdir);
   // Reading steps before the step are passed over, as Continue would.
   let index = resumeIndex(
     progress,
@@ -498,7 +500,7 @@ export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepSt
     return undefined;
   }
   emit({ type: 'step-start', step, index, total: lab.steps.length, mode: options.mode });
-  const run = new LabRun(lab, options, await rootAccess());
+  const run = new LabRun(lab, options, (await detectPrivilege()).privilege);
   const began = Date.now();
   let status: StepStatus | undefined;
   try {
@@ -515,5 +517,5 @@ export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepSt
 
 /** `ocilab check` in ocilab's shell: checks `step` now, against the workspace and the session's commands. */
 export async function checkTypedStep(lab: Lab, step: Step, options: LabRunOptions, session: LearnerCommand[]): Promise<StepStatus> {
-  return new LabRun(lab, options, await rootAccess()).checkTyped(step, session);
+  return new LabRun(lab, options, (await detectPrivilege()).privilege).checkTyped(step, session);
 }

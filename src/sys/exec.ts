@@ -1,5 +1,6 @@
 // The one wrapper through which ocilab starts every subprocess: argument arrays, explicit cwd and env,
-// a timeout, live output, and cancellation that ends the child's whole process group.
+// a timeout, live output, and cancellation that ends everything the child started.
+import { readdir, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { labPath } from './host.js';
 
@@ -13,6 +14,13 @@ export interface RunOptions {
   tty?: boolean;
   /** Let the child read the real stdin while its output is still captured (sudo asking for a password). */
   inheritStdin?: boolean;
+  /**
+   * Keep the child in ocilab's session and process group instead of a new session of its own (what
+   * Node's `detached` does, with setsid). sudo keeps the learner's timestamp per terminal session, and
+   * only a child in that session, with its terminal, can use it or ask for a password. Ending such a
+   * child signals it and every process it started, found through /proc. Implied by `tty`.
+   */
+  inSession?: boolean;
   /** Called with each chunk of output as it arrives. */
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
   /** Aborting ends the process group. */
@@ -39,7 +47,7 @@ export async function runProcess(file: string, args: readonly string[], options:
   const { cwd, env, timeoutMs, tty = false, onOutput, signal, input } = options;
   // A child in its own process group can be ended with everything it started. A child that owns the
   // terminal must stay in ours, or reading the terminal would stop it (SIGTTIN); Ctrl-C reaches it directly.
-  const ownGroup = !tty;
+  const ownGroup = !tty && !options.inSession;
   const stdin = tty || options.inheritStdin ? 'inherit' : input === undefined ? 'ignore' : 'pipe';
   const child = execa(file, args, {
     cwd,
@@ -70,16 +78,20 @@ export async function runProcess(file: string, args: readonly string[], options:
   const endGroup = () => {
     const pid = child.pid;
     if (pid === undefined) return;
-    const kill = (sig: NodeJS.Signals) => {
-      try {
-        if (ownGroup) process.kill(-pid, sig);
-        else child.kill(sig);
-      } catch {
-        // Already gone.
+    const kill = async (sig: NodeJS.Signals) => {
+      // Deepest first, so a parent cannot start anything new in between. Processes of another user
+      // (root's, under sudo) refuse the signal; sudo passes it on to the command it runs.
+      const pids = ownGroup ? [-pid] : [...(await descendants(pid)).reverse(), pid];
+      for (const target of pids) {
+        try {
+          process.kill(target, sig);
+        } catch {
+          // Already gone, or not ours to signal.
+        }
       }
     };
-    kill('SIGTERM');
-    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+    void kill('SIGTERM');
+    setTimeout(() => void kill('SIGKILL'), KILL_GRACE_MS).unref();
   };
   const timer =
     timeoutMs === undefined
@@ -116,16 +128,50 @@ export async function runProcess(file: string, args: readonly string[], options:
   }
 }
 
+/** Every process below `pid`, parents before children, read from /proc (Linux). */
+async function descendants(pid: number): Promise<number[]> {
+  const children = new Map<number, number[]>();
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // The command name, in parentheses, may hold spaces and parentheses: fields follow the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isInteger(ppid)) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length > 0;) {
+    const next = children.get(queue.shift() as number) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
+}
+
 /**
- * Bash run as root has no need for sudo, and many machines and containers have none installed:
- * this function stands in for it so lab commands can keep the `sudo` a learner would type.
+ * How `sudo` in a lab script runs:
+ * - `as-root`: ocilab is root, so sudo is a plain call (many machines and containers have no sudo);
+ * - `no-prompt`: `sudo -n`, which fails at once instead of waiting for a password nobody can type
+ *   (headless runs, checks, cleanups), run in ocilab's session so the learner's timestamp counts;
+ * - `terminal`: sudo as the learner typed it, in ocilab's session with the real terminal to ask on.
  */
-const SUDO_AS_ROOT =
-  'sudo() { while [ "$#" -gt 0 ]; do case "$1" in --) shift; break ;; -u|-g|-C|-D|-h|-p|-r|-t|-T|-U) shift 2 ;; -*) shift ;; *) break ;; esac; done; "$@"; }';
+export type SudoMode = 'as-root' | 'no-prompt' | 'terminal';
+
+const SUDO_FUNCTIONS: Record<SudoMode, string | undefined> = {
+  'as-root':
+    'sudo() { while [ "$#" -gt 0 ]; do case "$1" in --) shift; break ;; -u|-g|-C|-D|-h|-p|-r|-t|-T|-U) shift 2 ;; -*) shift ;; *) break ;; esac; done; "$@"; }',
+  'no-prompt': 'sudo() { command sudo -n "$@"; }',
+  terminal: undefined,
+};
+
+/** The script calls sudo; a mention in a comment or a path counts too, which costs only the process group. */
+export function callsSudo(script: string): boolean {
+  return /(^|[^\w-])sudo([^\w-]|$)/m.test(script);
+}
 
 export interface ScriptOptions extends RunOptions {
-  /** Run as root: `sudo` in the script becomes a plain call. */
-  asRoot?: boolean;
+  /** How `sudo` in the script runs; without it, as it is, in a session of its own. */
+  sudo?: SudoMode;
 }
 
 /**
@@ -133,6 +179,16 @@ export interface ScriptOptions extends RunOptions {
  * Its PATH starts with ocilab's own `bin/` (see labPath), so the script can call `ocilab`.
  */
 export function runScript(script: string, options: ScriptOptions): Promise<RunResult> {
-  const text = options.asRoot ? `${SUDO_AS_ROOT}\n${script}` : script;
-  return runProcess('bash', ['-c', text], { ...options, env: { ...options.env, PATH: labPath(options.env?.PATH) } });
+  const { sudo, ...rest } = options;
+  const wrapper = sudo ? SUDO_FUNCTIONS[sudo] : undefined;
+  const text = wrapper ? `${wrapper}\n${script}` : script;
+  // Only a script that uses the real sudo needs ocilab's session; any other keeps a process group of
+  // its own, which a timeout ends at one stroke.
+  const inSession = rest.inSession || ((sudo === 'no-prompt' || sudo === 'terminal') && callsSudo(script));
+  return runProcess('bash', ['-c', text], {
+    ...rest,
+    ...(inSession ? { inSession } : {}),
+    ...(sudo === 'terminal' && inSession ? { inheritStdin: true } : {}),
+    env: { ...rest.env, PATH: labPath(rest.env?.PATH) },
+  });
 }

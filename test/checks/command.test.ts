@@ -20,7 +20,7 @@ afterAll(async () => {
 const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({
   workdir,
   vars: { img: 'busybox; echo injected' },
-  root: false,
+  privilege: 'none',
   ...over,
 });
 
@@ -54,7 +54,7 @@ describe('command check', () => {
   });
 
   it('runs sudo as a plain call when running as root', async () => {
-    expect(await commandCheck(check('sudo -n echo ok', { equals: 'ok' }), ctx({ root: true }))).toMatchObject({ status: 'passed' });
+    expect(await commandCheck(check('sudo -n echo ok', { equals: 'ok' }), ctx({ privilege: 'root' }))).toMatchObject({ status: 'passed' });
   });
 
   it('reports a cancelled check as an error', async () => {

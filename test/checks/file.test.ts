@@ -40,7 +40,7 @@ afterAll(async () => {
   await rm(workdir, { recursive: true, force: true });
 });
 
-const ctx = (): CheckContext => ({ workdir, vars: { fs: 'rootfs', shell: 'sh' }, root: false });
+const ctx = (): CheckContext => ({ workdir, vars: { fs: 'rootfs', shell: 'sh' }, privilege: 'none' });
 
 function check(fields: Partial<FileCheck> & { path: string }): FileCheck {
   return { kind: 'file', line: 1, exists: true, ...fields };

@@ -17,12 +17,21 @@ afterAll(async () => {
   await rm(workdir, { recursive: true, force: true });
 });
 
-const ctx = (): CheckContext => ({ workdir, vars: { file: 'config.json' }, root: false });
+const ctx = (): CheckContext => ({ workdir, vars: { file: 'config.json' }, privilege: 'none' });
 
 describe('runCheck', () => {
   it('dispatches by kind and returns the outcome with the check', async () => {
     const check: Check = { kind: 'json', line: 3, file: '${file}', path: 'hostname', equals: 'runc-demo' };
     expect(await runCheck(check, ctx())).toEqual({ status: 'passed', message: 'config.json: hostname is "runc-demo"', check });
+  });
+
+  it.each([
+    ['passes', 'runc-demo', undefined],
+    ['fails', 'other', 'The edit step sets the hostname.'],
+  ])('gives the lab’s own hint only when the check does not pass (it %s)', async (_, equals, hint) => {
+    const check: Check = { kind: 'json', line: 3, file: 'config.json', path: 'hostname', equals, hint: 'The edit step sets the hostname.' };
+    const result = await runCheck(check, ctx());
+    expect(result.status === 'passed' ? undefined : result.hint).toBe(hint);
   });
 
   it('turns a check that throws into an error, not a failure', async () => {

@@ -28,7 +28,7 @@ afterAll(async () => {
   await rm(workdir, { recursive: true, force: true });
 });
 
-const ctx = (): CheckContext => ({ workdir, vars: { bundle: 'bundle' }, root: false });
+const ctx = (): CheckContext => ({ workdir, vars: { bundle: 'bundle' }, privilege: 'none' });
 
 function check(fields: Partial<JsonCheck>): JsonCheck {
   return { kind: 'json', line: 1, file: 'config.json', ...fields };

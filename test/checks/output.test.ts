@@ -6,7 +6,7 @@ import type { OutputCheck } from '../../src/lab/model.js';
 const ctx = (stepOutput: string | undefined): CheckContext => ({
   workdir: '/nonexistent',
   vars: {},
-  root: false,
+  privilege: 'none',
   ...(stepOutput === undefined ? {} : { stepOutput }),
 });
 

@@ -7,7 +7,16 @@ import { fileURLToPath } from 'node:url';
 import AjvDraft04 from 'ajv-draft-04';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PROBE_NEEDS_ROOT, RUNC_MISSING, probeCheck, probeConfig } from '../../src/checks/probe.js';
+import {
+  isRootlessConfig,
+  PROBE_NEEDS_ROOT,
+  PROBE_SUDO_PASSWORD,
+  PROBE_SUDO_REFUSED,
+  probeCheck,
+  probeConfig,
+  probeRunc,
+  RUNC_MISSING,
+} from '../../src/checks/probe.js';
 import type { CheckContext } from '../../src/checks/types.js';
 import type { ProbeCheck } from '../../src/lab/model.js';
 import { makeBusyboxRootfs } from '../helpers/rootfs.js';
@@ -32,7 +41,7 @@ function check(bundle: string, args: string[], fields: Partial<ProbeCheck> = {})
   return { kind: 'probe', line: 1, bundle, args, ...fields };
 }
 
-const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({ workdir, vars: { name: 'runc-demo' }, root: true, ...over });
+const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({ workdir, vars: { name: 'runc-demo' }, privilege: 'root', ...over });
 
 async function probeContainers(): Promise<string[]> {
   const { stdout } = await execa('runc', ['list', '--quiet']);
@@ -83,6 +92,33 @@ describe('probeConfig', () => {
     const before = structuredClone(spec);
     probeConfig(spec, ['hostname'], '/x');
     expect(spec).toEqual(before);
+  });
+});
+
+describe('how a probe runs runc', () => {
+  const plain = { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
+  const rootless = {
+    linux: { namespaces: [{ type: 'pid' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] },
+  };
+  it.each([
+    ['root', plain, 'direct'],
+    ['root', rootless, 'direct'],
+    ['sudo-nopasswd', plain, 'sudo'],
+    ['sudo-password', plain, 'sudo'],
+    ['none', plain, 'none'],
+    ['sudo-password', rootless, 'rootless'],
+    ['none', rootless, 'rootless'],
+  ] as const)('as %s, a bundle %j runs %s', (privilege, config, way) => {
+    expect(probeRunc(config, privilege)).toBe(way);
+  });
+
+  it.each([
+    [{}, false],
+    [{ linux: { namespaces: [{ type: 'user' }] } }, false],
+    [{ linux: { namespaces: [{ type: 'pid' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] } }, false],
+    [rootless, true],
+  ])('counts %j as rootless: %s', (config, expected) => {
+    expect(isRootlessConfig(config)).toBe(expected);
   });
 });
 
@@ -174,8 +210,12 @@ describe.skipIf(!isRoot)('probe check with runc (needs root: skipped when not ru
     expect(outcome.message).toContain('`runc spec` writes one');
   });
 
-  it('is an error without root, telling to use sudo', async () => {
-    expect(await probeCheck(check('demo', ['hostname']), ctx({ root: false }))).toEqual({ status: 'error', message: PROBE_NEEDS_ROOT });
+  it('is an error without root or sudo, and never advises running ocilab itself with sudo', async () => {
+    expect(await probeCheck(check('demo', ['hostname']), ctx({ privilege: 'none' }))).toEqual({
+      status: 'error',
+      message: PROBE_NEEDS_ROOT,
+    });
+    for (const message of [PROBE_NEEDS_ROOT, PROBE_SUDO_PASSWORD, PROBE_SUDO_REFUSED('x')]) expect(message).not.toMatch(/sudo ocilab/);
   });
 
   it('is an error saying how to install runc when it is missing', async () => {

@@ -23,7 +23,7 @@ function ctx(url: string, stepOutput: string | undefined, repository = REPO): Ch
   return {
     workdir: tmpdir(),
     vars: { scheme: protocol.slice(0, -1), host, path: repository },
-    root: false,
+    privilege: 'none',
     ...(stepOutput === undefined ? {} : { stepOutput }),
   };
 }
@@ -191,7 +191,7 @@ describe('tags check when ocilab cannot reach the registry', () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const withVars = check({ registry: '${proto}://${registryHost}' });
     const vars = { proto: 'http', registryHost: new URL(url).host, path: REPO };
-    const named = await tagsCheck(withVars, { workdir: tmpdir(), vars, root: false, stepOutput: '' });
+    const named = await tagsCheck(withVars, { workdir: tmpdir(), vars, privilege: 'none', stepOutput: '' });
     expect(named.message).toContain('(--var registryHost=HOST:PORT)');
     expect(named.message).toContain('--var registryHost=HOST:PORT --var proto=http.');
     const literal = await tagsCheck(check({ registry: url }), ctx(url, ''));

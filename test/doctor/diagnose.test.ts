@@ -11,6 +11,7 @@ import type { Lab } from '../../src/lab/model.js';
 import { parseLab } from '../../src/lab/parse.js';
 import { resolveVariables } from '../../src/lab/variables.js';
 import type { WayOption } from '../../src/runner/prompter.js';
+import { WAY_NEEDS_ROOT } from '../../src/runner/ways.js';
 
 function shipped(file: string): Lab {
   const result = parseLab(readFileSync(join(import.meta.dirname, '..', '..', 'labs', file), 'utf8'), file);
@@ -18,13 +19,52 @@ function shipped(file: string): Lab {
   return result.lab;
 }
 const TAGS = shipped('01-tags.md');
+function inlineLab(text: string): Lab {
+  const result = parseLab(text, 'inline.md');
+  if (!result.ok) throw new Error(`inline lab does not parse: ${JSON.stringify(result)}`);
+  return result.lab;
+}
+/** A lab whose only root step can also be done rootless, with a probe check. */
+const ROOTLESS_LAB = [
+  '---',
+  'ocilab: 1',
+  'id: rl',
+  'title: Rootless',
+  'summary: A step done with sudo or without root.',
+  '---',
+  '',
+  '## Run it',
+  '',
+  'Run the container.',
+  '',
+  '```sh {"run": true, "way": "sudo", "needs": ["runc"]}',
+  'sudo runc run demo',
+  '```',
+  '',
+  '```sh {"run": true, "way": "rootless", "needs": ["runc"]}',
+  'runc --root "$XDG_RUNTIME_DIR/runc" run demo',
+  '```',
+  '',
+  '```yaml {"checks": true}',
+  '- probe: [hostname]',
+  '  equals: runc-demo',
+  '```',
+  '',
+].join('\n');
 const RUNC = shipped('02-runc.md');
+/** Lab 2 as it was before it had rootless ways: a lab that cannot be done without root. */
+const RUNC_ROOT_ONLY = inlineLab(
+  readFileSync(join(import.meta.dirname, '..', '..', 'labs', '02-runc.md'), 'utf8').replace(
+    /```sh \{[^\n]*"way": "rootless"[^\n]*\n.*\n```\n/g,
+    '',
+  ),
+);
 const LOCAL = {
   tags: { scheme: 'http', host: '127.0.0.1:5000', path: 'library/busybox' },
   runc: { img: '127.0.0.1:5000/library/busybox' },
 };
 const plansFor = (...labs: Lab[]): LabPlan[] =>
-  labs.map((lab) => planLab(lab, resolveVariables(lab, LOCAL[lab.id as 'tags' | 'runc']), `/home/ada/ocilab/${lab.id}`));
+  labs.map((lab) => planLab(lab, resolveVariables(lab, LOCAL[lab.id as 'tags' | 'runc'] ?? {}), `/home/ada/ocilab/${lab.id}`));
 
 const OS_RELEASE = {
   debian: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n',
@@ -50,7 +90,9 @@ interface Fake {
 }
 
 const ROOT: Account = { uid: 0, name: 'root', access: 'root' };
-const ADA_SUDO: Account = { uid: 1000, name: 'ada', access: 'sudo' };
+const ADA_SUDO: Account = { uid: 1000, name: 'ada', access: 'sudo-password' };
+const ADA_NOPASSWD: Account = { uid: 1000, name: 'ada', access: 'sudo-nopasswd' };
+const ADA_TYPED: Account = { ...ADA_SUDO, sudoFresh: true };
 const ADA_ALONE: Account = { uid: 1000, name: 'ada', access: 'none' };
 const ROOTLESS_READY: Rootless = {
   userns: { maxUserNamespaces: '15000' },
@@ -75,13 +117,14 @@ function handlerState(name: HandlerName, condition: HandlerCondition): HandlerSt
   };
 }
 
-/** What assessWays reports for these ways on the fake machine: commands present, and the probe (`X info`) passing. */
+/** What assessWays reports for these ways on the fake machine: commands present, root to be had, and the probe (`X info`) passing. */
 function assess(plan: LabPlan, stepId: string, machine: Omit<Machine, 'labs'>): WayOption[] {
   const ways = plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [];
   return ways.map((way) => {
     const present = (c: string) => (machine.handlers[c as HandlerName] ?? machine.commands[c])?.path !== undefined;
     const missing = way.needs.filter((c) => !present(c));
     if (missing.length > 0) return { way, usable: false, reason: `${missing.join(', ')} not found.` };
+    if (way.root && machine.account.access === 'none') return { way, usable: false, reason: WAY_NEEDS_ROOT };
     const info = machine.handlers[way.name as HandlerName]?.info;
     if (way.probe && info && !info.ok) return { way, usable: false, reason: `\`${way.probe}\` failed: ${info.said}` };
     return { way, usable: true, reason: 'works here' };
@@ -89,7 +132,7 @@ function assess(plan: LabPlan, stepId: string, machine: Omit<Machine, 'labs'>): 
 }
 
 function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
-  const installed = fake.commands ?? ['runc', 'curl', 'jq', 'tar', 'ocilab'];
+  const installed = fake.commands ?? ['runc', 'curl', 'jq', 'tar', 'ocilab', 'unshare'];
   const conditions = { docker: 'usable', podman: 'usable', nerdctl: 'missing', ...fake.handlers } as const;
   const account = fake.account ?? ROOT;
   const base: Omit<Machine, 'labs'> = {
@@ -97,7 +140,7 @@ function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
     init: fake.init ?? 'systemd',
     account,
     commands: Object.fromEntries(
-      ['runc', 'crun', 'curl', 'jq', 'crane', 'tar', 'ocilab'].map((c) => [
+      ['runc', 'crun', 'curl', 'jq', 'crane', 'tar', 'ocilab', 'unshare'].map((c) => [
         c,
         installed.includes(c)
           ? { path: `/usr/bin/${c}`, versionText: c === 'runc' ? 'runc version 1.1.5\nspec: 1.0.2-dev' : `${c} 1.0` }
@@ -186,9 +229,9 @@ describe('root, sudo, or neither', () => {
   });
 
   it('runs them with sudo for a user who has it, and reports what rootless containers need', () => {
-    const diagnosis = doctor({ account: ADA_SUDO });
+    const diagnosis = doctor({ account: ADA_NOPASSWD });
     expect(check(diagnosis, 'user')).toMatchObject({ status: 'ok' });
-    expect(check(diagnosis, 'user').found).toMatch(/sudo is installed, so lab runc runs its root steps with sudo/);
+    expect(check(diagnosis, 'user').found).toMatch(/sudo runs commands as root without a password, so lab runc runs its root steps/);
     expect(statuses(diagnosis, 'rootless.userns', 'rootless.subuid', 'rootless.cgroups', 'rootless.runc')).toEqual([
       'ok',
       'ok',
@@ -198,14 +241,69 @@ describe('root, sudo, or neither', () => {
     expect(diagnosis.ok).toBe(true);
   });
 
+  it.each<[string, Account, Finding['status'], Finding['status'], RegExp]>([
+    [
+      'root',
+      ROOT,
+      'ok',
+      'ok',
+      /^root: steps "Generate the runtime spec", "Run the container" and the container checks of lab runc run as root$/,
+    ],
+    ['passwordless sudo', ADA_NOPASSWD, 'ok', 'ok', /^sudo without a password: .* in a terminal or headless$/],
+    ['sudo that asks', ADA_SUDO, 'warn', 'warn', /^sudo asking for a password: .*a headless run .*cannot type it/],
+    ['sudo that asked lately', ADA_TYPED, 'ok', 'warn', /^sudo asking for a password: /],
+    ['no sudo', ADA_ALONE, 'warn', 'ok', /^rootless: .* of lab runc run without root, in a user namespace/],
+  ])('says how root steps run with %s', (_what, account, user, root, found) => {
+    const diagnosis = doctor({ account });
+    expect(statuses(diagnosis, 'user', 'lab.runc.root')).toEqual([user, root]);
+    expect(check(diagnosis, 'lab.runc.root').found).toMatch(found);
+    expect(check(diagnosis, 'lab.tags.root')).toMatchObject({ status: 'ok', found: 'lab tags needs no root' });
+    // Sudo that asks is for terminals, and that is how labs are done; without any root, lab 2 runs rootless.
+    expect(check(diagnosis, 'lab.runc').status).toBe('ok');
+  });
+
+  it('never advises running ocilab itself with sudo', () => {
+    for (const account of [ROOT, ADA_NOPASSWD, ADA_SUDO, ADA_ALONE]) {
+      for (const c of doctor({ account }).checks) expect(`${c.found} ${c.fix}`, c.id).not.toMatch(/sudo ocilab/);
+    }
+  });
+
+  it('lets a lab whose root steps have a rootless way run without sudo, where user namespaces allow it', () => {
+    const lab = inlineLab(ROOTLESS_LAB);
+    const plans = plansFor(lab);
+    const ready = diagnose(plans, fakeMachine(plans, { account: ADA_ALONE }));
+    expect(check(ready, 'lab.rl.root')).toMatchObject({ status: 'ok' });
+    expect(check(ready, 'lab.rl.root').found).toMatch(/^rootless: /);
+    expect(check(ready, 'user').status).toBe('warn');
+    expect(ready.ok).toBe(true);
+    const off = { ...ROOTLESS_READY, userns: { maxUserNamespaces: '0' } };
+    const blocked = diagnose(plans, fakeMachine(plans, { account: ADA_ALONE, rootless: off }));
+    expect(check(blocked, 'lab.rl.root')).toMatchObject({ status: 'fail' });
+    expect(check(blocked, 'lab.rl.root').found).toMatch(/containers without root cannot start here \(see rootless.userns/);
+    expect(blocked.ok).toBe(false);
+  });
+
   it('stops only the labs that need root when there is neither root nor sudo', () => {
-    const diagnosis = doctor({ account: ADA_ALONE });
+    const diagnosis = doctor({ account: ADA_ALONE }, [TAGS, RUNC_ROOT_ONLY]);
     expect(check(diagnosis, 'user')).toMatchObject({ status: 'fail' });
     expect(check(diagnosis, 'user').fix).toMatch(/add ada to the sudo group \(`usermod -aG sudo ada`\)/);
     expect(statuses(diagnosis, 'lab.tags', 'lab.runc')).toEqual(['ok', 'fail']);
-    expect(check(diagnosis, 'lab.runc').fix).toBe('see user');
+    expect(check(diagnosis, 'lab.runc').fix).toBe(
+      'see user, lab.runc.root, lab.runc.way.generate-the-runtime-spec, lab.runc.way.run-the-container',
+    );
     expect(diagnosis.ok).toBe(false);
     expect(doctor({ account: ADA_ALONE }, [TAGS]).ok).toBe(true);
+  });
+
+  it('lets lab 2 run rootless when there is neither root nor sudo, with only its rootless ways', () => {
+    const diagnosis = doctor({ account: ADA_ALONE });
+    expect(statuses(diagnosis, 'user', 'lab.runc.root', 'lab.runc')).toEqual(['warn', 'ok', 'ok']);
+    expect(check(diagnosis, 'user').found).toMatch(/\(lab runc can run rootless\)$/);
+    for (const step of ['generate-the-runtime-spec', 'run-the-container']) {
+      expect(check(diagnosis, `lab.runc.way.${step}`).found).toMatch(
+        /^ocilab uses rootless .*\(the only one that works here\); not usable here: root$/,
+      );
+    }
   });
 
   it.each([
@@ -354,7 +452,7 @@ describe('tools', () => {
     const diagnosis = doctor({ commands: ['curl', 'jq'] });
     expect(statuses(diagnosis, 'runtime.runc', 'tool.tar', 'lab.tags', 'lab.runc')).toEqual(['fail', 'fail', 'ok', 'fail']);
     expect(check(diagnosis, 'runtime.runc').found).toBe('runc is not installed; lab runc needs it');
-    expect(check(diagnosis, 'lab.runc').fix).toBe('see runtime.runc, tool.tar');
+    expect(check(diagnosis, 'lab.runc').fix).toBe('see runtime.runc, tool.tar, lab.runc.way.generate-the-runtime-spec');
   });
 
   it('does not hold a missing tool against a lab that does not use it', () => {

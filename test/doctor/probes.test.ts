@@ -34,9 +34,9 @@ function recordingProbes(account: Account): Probes & { asked: string[] } {
     handler: (name) => note(`handler ${name}`, {}),
     kernel: () => note('kernel', { cgroupFs: 'tmpfs', seccomp: { inStatus: true, filtersInStatus: true }, overlay: 'loaded' as const }),
     rootless: () => note('rootless', { userns: {} }),
-    ways: (ways, workdir, asRoot) =>
+    ways: (ways, workdir, access) =>
       note(
-        `ways ${ways.map((w) => w.name).join(',')} in ${workdir} as ${asRoot ? 'root' : 'user'}`,
+        `ways ${ways.map((w) => w.name).join(',')} in ${workdir} as ${access}`,
         ways.map((way) => ({ way, usable: true, reason: 'works here' })),
       ),
     registry: (urls) => note(`registry ${urls.join(' ')}`, [{ url: urls[0] as string, status: 200 }]),
@@ -65,6 +65,7 @@ describe('examine', () => {
         'handler nerdctl',
         'ways crane,curl in /w/tags as root',
         'ways docker,podman,nerdctl,builtin in /w/runc as root',
+        'ways root,rootless in /w/runc as root',
         'registry http://127.0.0.1:5000/v2/',
         'registry https://127.0.0.1:5000/v2/ http://127.0.0.1:5000/v2/',
         'disk /w/tags',
@@ -73,16 +74,20 @@ describe('examine', () => {
     );
     expect(probes.asked).not.toContain('command docker');
     expect(Object.keys(machine.labs)).toEqual(['tags', 'runc']);
-    expect(Object.keys(machine.labs.runc?.ways ?? {})).toEqual(['build-the-root-filesystem']);
+    expect(Object.keys(machine.labs.runc?.ways ?? {})).toEqual([
+      'build-the-root-filesystem',
+      'generate-the-runtime-spec',
+      'run-the-container',
+    ]);
   });
 
   it('looks at what rootless containers need only for a user who is not root', async () => {
     const asRoot = recordingProbes({ uid: 0, name: 'root', access: 'root' });
     expect((await examine(asRoot, plans)).rootless).toBeUndefined();
     expect(asRoot.asked).not.toContain('rootless');
-    const asUser = recordingProbes({ uid: 1000, name: 'ada', access: 'sudo' });
+    const asUser = recordingProbes({ uid: 1000, name: 'ada', access: 'sudo-password' });
     expect((await examine(asUser, plans)).rootless).toEqual({ userns: {} });
-    expect(asUser.asked).toContain('ways docker,podman,nerdctl,builtin in /w/runc as user');
+    expect(asUser.asked).toContain('ways docker,podman,nerdctl,builtin in /w/runc as sudo-password');
   });
 
   it('asks a registry shared by two labs once', async () => {

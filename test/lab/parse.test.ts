@@ -111,6 +111,15 @@ sudo runc run demo
     });
   });
 
+  it.each([
+    ['every way needs root', ['"root": true', '"root": true'], true],
+    ['one way needs no root', ['"root": true', '"root": false'], false],
+    ['no way needs root', ['"root": false', '"root": false'], false],
+  ])('marks a step with ways as needing root only when %s', (_, roots, needsRoot) => {
+    const ways = roots.map((root, i) => `\`\`\`sh {"run": true, "way": "w${i}", ${root}}\nrunc run demo\n\`\`\`\n`).join('\n');
+    expect(labOf(lab(`## Run it\n\n${ways}`)).steps[0]!.root).toBe(needsRoot);
+  });
+
   it('reads edits and every kind of check with its line', () => {
     const parsed = labOf(
       lab(`## Edit
@@ -336,10 +345,22 @@ describe('the shipped labs', () => {
     expect(parsed.steps.flatMap((s) => s.checks).map((c) => c.kind)).toContain('tags');
   });
 
-  it('lab 02 offers docker, podman, nerdctl and ocilab pull, and probes the running container', () => {
+  it('lab 02 offers docker, podman, nerdctl and ocilab pull, root and rootless, and probes the running container', () => {
     const parsed = labOf(readFileSync('labs/02-runc.md', 'utf8'));
-    const ways = parsed.steps.flatMap((s) => s.actions).flatMap((a) => (a.kind === 'ways' ? a.ways.map((w) => w.name) : []));
-    expect(ways).toEqual(['docker', 'podman', 'nerdctl', 'builtin']);
+    const ways = parsed.steps
+      .map((s) => s.actions.flatMap((a) => (a.kind === 'ways' ? a.ways.map((w) => w.name) : [])))
+      .filter((w) => w.length);
+    expect(ways).toEqual([
+      ['docker', 'podman', 'nerdctl', 'builtin'],
+      ['root', 'rootless'],
+      ['root', 'rootless'],
+    ]);
+    // Only the root ways need root, so no step of lab 2 does, and neither does the lab.
+    expect(
+      parsed.steps.flatMap((s) => s.actions).flatMap((a) => (a.kind === 'ways' ? a.ways.filter((w) => w.root).map((w) => w.name) : [])),
+    ).toEqual(['root', 'root']);
+    expect(parsed.steps.some((s) => s.root)).toBe(false);
+    expect(parsed.requires.root).toBe(false);
     expect(parsed.variables.find((v) => v.name === 'img')?.default).toBe('busybox');
     const probes = parsed.steps.flatMap((s) => s.checks).filter((c) => c.kind === 'probe');
     expect(probes.map((p) => (p.kind === 'probe' ? p.args[0] : ''))).toEqual(expect.arrayContaining(['hostname', 'ps']));

@@ -182,8 +182,23 @@ describe('ways', () => {
   });
 
   it('uses the way named with --use', async () => {
-    await run(lab(), { use: 'broken' });
+    await run(lab(), { use: ['broken'] });
     expect(await readFile(join(workdir, 'way.txt'), 'utf8')).toBe('broken\n');
+  });
+
+  it('takes, of several ways named with --use, the first that each step offers', async () => {
+    const two = makeLab(
+      '## Fetch\n\n' +
+        '```sh {"run": true, "way": "tool", "needs": ["sh"]}\necho tool > fetch.txt\n```\n\n' +
+        '```sh {"run": true, "way": "builtin", "needs": ["sh"]}\necho builtin > fetch.txt\n```\n\n' +
+        '## Start\n\n' +
+        '```sh {"run": true, "way": "root", "needs": ["sh"]}\necho root > start.txt\n```\n\n' +
+        '```sh {"run": true, "way": "rootless", "needs": ["sh"]}\necho rootless > start.txt\n```\n',
+    );
+    const { progress } = await run(two, { use: ['builtin', 'rootless'] });
+    expect(await readFile(join(workdir, 'fetch.txt'), 'utf8')).toBe('builtin\n');
+    expect(await readFile(join(workdir, 'start.txt'), 'utf8')).toBe('rootless\n');
+    expect([progress.steps.fetch?.way, progress.steps.start?.way]).toEqual(['builtin', 'rootless']);
   });
 
   it('explains when no way works', async () => {

@@ -63,7 +63,16 @@ Options:
       const status = await checkTypedStep(
         lab,
         step,
-        { workdir: session.workdir, vars, mode: 'headless', keepGoing: true, signal, emit: render, progress },
+        {
+          workdir: session.workdir,
+          vars,
+          // In the prompt nothing may ask; typed by the learner, sudo may ask for the password once.
+          mode: !flags.prompt && process.stdin.isTTY ? 'interactive' : 'headless',
+          keepGoing: true,
+          signal,
+          emit: render,
+          progress,
+        },
         await readShellCommands(dir),
       );
       const passed = results.filter(({ result }) => result.status === 'passed').length;

@@ -1,9 +1,9 @@
 // What several commands share: the lab's workspace and variables, Ctrl-C, colour.
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Lab } from '../../lab/model.js';
 import { parseVarFlags, resolveVariables } from '../../lab/variables.js';
-import { loadProgress, newProgress, resumeIndex, type LabProgress } from '../../runner/progress.js';
+import { loadProgress, newProgress, resumeIndex, stateDir, type LabProgress } from '../../runner/progress.js';
+import { learner } from '../../sys/learner.js';
 
 export const out = (text: string) => process.stdout.write(text);
 
@@ -13,12 +13,18 @@ export const useColor = () => !process.env.NO_COLOR && process.stdout.isTTY === 
 export const WORKSPACE_OPTIONS = {
   workdir: { type: 'string' },
   var: { type: 'string', multiple: true },
-  use: { type: 'string' },
+  use: { type: 'string', multiple: true },
 } as const;
 
 export function defaultWorkdir(lab: Lab): string {
-  return join(homedir(), 'ocilab', lab.id);
+  return join(learner().home, 'ocilab', lab.id);
 }
+
+const UNDER_SUDO = (name: string, workdir: string, state: string) =>
+  `ocilab runs as root under sudo for ${name}: it uses ${name}'s workspace (${workdir}) and progress (${state}), and gives ${name} what it creates there. ` +
+  `There is no need to start ocilab with sudo: run as ${name}, it calls sudo itself where a step needs root.`;
+
+let toldUnderSudo = false;
 
 export interface Session {
   workdir: string;
@@ -34,6 +40,10 @@ export async function openSession(lab: Lab, flags: { workdir?: string; var?: str
   // Progress belongs to a workspace: another one starts afresh.
   const progress = saved && saved.workdir === workdir ? saved : newProgress(lab.id, workdir);
   progress.vars = { ...progress.vars, ...overrides };
+  const under = learner().sudoFrom;
+  // Once, on stderr, so that --json output stays one document.
+  if (under && !toldUnderSudo) process.stderr.write(`${UNDER_SUDO(under.name, workdir, stateDir())}\n`);
+  toldUnderSudo ||= under !== undefined;
   return { workdir, progress, vars: resolveVariables(lab, progress.vars) };
 }
 

@@ -10,12 +10,13 @@ export default defineCommand({
   help: `Usage: ocilab verify <lab> [options]
 
 Runs only the checks of a lab against what is in the workspace: for a learner who typed the
-commands by hand, or an instructor checking a machine. Container probes need root.
+commands by hand, or an instructor checking a machine. Container probes need root: as a normal
+user they run runc with sudo, which on a terminal may ask for your password once.
 
 Options:
       --workdir <dir>         the workspace (default: the lab's saved one, else ~/ocilab/<lab-id>)
       --var <name=value>      set a lab variable (repeatable)
-      --use <way>             the way to re-run read-only commands with
+      --use <way>             the way to re-run read-only commands with (repeatable, as for run)
       --json                  print one JSON object instead of a report
   -h, --help                  show this help`,
   options: { ...WORKSPACE_OPTIONS, json: { type: 'boolean' } },
@@ -37,6 +38,10 @@ Options:
         vars,
         signal,
         progress,
+        interactive: process.stdin.isTTY === true,
+        // With --json, stdout is for the JSON alone.
+        onNotice: (level, message) =>
+          flags.json ? process.stderr.write(`${message}\n`) : out(level === 'warn' ? c.yellow(`! ${message}\n`) : c.dim(`${message}\n`)),
         ...(flags.use ? { use: flags.use } : {}),
         ...(flags.json
           ? {}

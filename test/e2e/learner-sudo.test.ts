@@ -1,0 +1,257 @@
+// Lab 2 as the normal users of a workshop machine: one whose sudo asks for a password drives it in a
+// real terminal as a person would (the way chooser, the diff prompt, the password when sudo asks, the
+// shell in the container); one with passwordless sudo runs it headless; the first one headless gets
+// told what to do. Then ocilab started with sudo anyway, and what doctor says for each of them.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushBusybox } from '../helpers/image.js';
+import { asLearner, learner, learnerOcilab, learnersUsable, type Learner } from '../helpers/learners.js';
+import { startRegistry, type Registry } from '../helpers/registry.js';
+import { registryToolsUsable, skipUnless } from '../helpers/services.js';
+import { Terminal } from '../helpers/terminal.js';
+
+const skip = skipUnless(
+  (await learnersUsable()) && (await registryToolsUsable()),
+  'needs root (to create learners), sudo, runuser, tmux, script, docker-registry, busybox-static, umoci and skopeo',
+);
+
+const LAB_TIMEOUT_MS = 240_000;
+
+interface ReportJson {
+  user: string;
+  labs: { id: string; state: string; steps: { id: string; kind: string; status: string; checks: { status: string }[] }[] }[];
+}
+
+/** Files under `dir`, recursively (what the learner's state directory holds). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+/** The learner's report of lab 2: finished, every task step passed with every check, reading steps read. */
+async function expectLabDone(who: Learner): Promise<void> {
+  const reported = await asLearner(who, [learnerOcilab, 'report', '--json']);
+  expect(reported.exitCode, reported.all).toBe(0);
+  const report = JSON.parse(reported.stdout) as ReportJson;
+  expect(report.user).toBe(who.name);
+  const lab = report.labs.find((l) => l.id === 'runc');
+  expect(lab?.state).toBe('finished');
+  for (const step of lab?.steps ?? []) {
+    expect(step.status, step.id).toBe(step.kind === 'task' ? 'passed' : 'read');
+    for (const check of step.checks) expect(check.status, step.id).toBe('passed');
+  }
+}
+
+describe.skipIf(skip)('lab 2 as a normal user with sudo', () => {
+  let registry: Registry;
+  let image: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    image = await pushBusybox(registry.host);
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it(
+    'is done to the end in a terminal: sudo asks for the password once, the container shell answers, every step passes',
+    async () => {
+      const who = await learner('sudo-password');
+      const terminal = await Terminal.open(who);
+      try {
+        await terminal.line(`${learnerOcilab} run 2 --var img=${image}; echo "ocilab exited with $?"`);
+        await driveLab(terminal, who);
+        const screen = await terminal.waitFor(/ocilab exited with \d+/, 1, LAB_TIMEOUT_MS);
+        expect(screen).toContain('ocilab exited with 0');
+        // What the learner typed in the container, and what it answered.
+        expect(screen).toMatch(/^runc-demo\s*$/m);
+        expect(screen).toMatch(/PID\s+USER\s+(TIME\s+)?COMMAND/);
+        // sudo asked once, for `sudo runc run demo`; the checks after it used its timestamp.
+        expect(await terminal.count('[sudo] password for')).toBe(1);
+        expect(screen).not.toContain(who.password);
+        expect(screen).not.toMatch(/sudo ocilab/);
+      } finally {
+        await terminal.close();
+      }
+
+      await expectLabDone(who);
+      const state = join(who.home, '.local', 'state', 'ocilab');
+      const files = await filesUnder(state);
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) expect(await readFile(file, 'utf8'), file).not.toContain(who.password);
+    },
+    LAB_TIMEOUT_MS + 30_000,
+  );
+
+  it(
+    'runs headless for a user with passwordless sudo, probes and all',
+    async () => {
+      const who = await learner('sudo-nopasswd');
+      const result = await asLearner(who, [learnerOcilab, 'run', '2', '--yes', '--use', 'builtin', '--var', `img=${image}`]);
+      expect(result.exitCode, result.all).toBe(0);
+      expect(result.all).not.toMatch(/could not check/);
+      await expectLabDone(who);
+    },
+    LAB_TIMEOUT_MS,
+  );
+
+  it(
+    'stops headless where sudo wants a password, saying what to do, and never to run ocilab with sudo',
+    async () => {
+      const who = await learner('sudo-password');
+      const result = await asLearner(who, [learnerOcilab, 'run', '2', '--yes', '--use', 'builtin', '--var', `img=${image}`]);
+      expect(result.exitCode, result.all).toBe(1);
+      expect(result.all).toMatch(/sudo wants your password, and this run has no terminal to ask on/);
+      expect(result.all).toMatch(/`ocilab run( runc)?`.* in a terminal/);
+      expect(result.all).not.toMatch(/sudo ocilab/);
+      // The steps before it were done and kept.
+      expect((await stat(join(who.home, 'ocilab', 'runc', 'config.json'))).uid).toBe(who.uid);
+    },
+    LAB_TIMEOUT_MS,
+  );
+
+  it(
+    "started with sudo anyway, uses the learner's workspace and progress, gives them what it makes there, and says so",
+    async () => {
+      const who = await learner('sudo-nopasswd');
+      const result = await asLearner(who, ['sudo', '-n', learnerOcilab, 'run', '2', '--yes', '--use', 'builtin', '--var', `img=${image}`]);
+      expect(result.exitCode, result.all).toBe(0);
+      expect(result.stderr).toMatch(
+        new RegExp(`ocilab runs as root under sudo for ${who.name}: it uses ${who.name}'s workspace \\(${who.home}/ocilab/runc\\)`),
+      );
+      expect(result.all).not.toMatch(/sudo ocilab/);
+      const state = join(who.home, '.local', 'state', 'ocilab');
+      for (const path of [
+        join(who.home, 'ocilab'),
+        join(who.home, 'ocilab', 'runc'),
+        join(who.home, '.local'),
+        join(who.home, '.local', 'state'),
+        state,
+        join(state, 'progress'),
+        join(state, 'progress', 'runc.json'),
+      ]) {
+        const owner = await stat(path);
+        expect([owner.uid, owner.gid], path).toEqual([who.uid, who.gid]);
+      }
+      // The learner goes on without sudo: their own ocilab sees the lab done.
+      await expectLabDone(who);
+    },
+    LAB_TIMEOUT_MS,
+  );
+
+  describe('doctor', () => {
+    interface DoctorJson {
+      ok: boolean;
+      checks: { id: string; status: string; found: string; fix: string }[];
+    }
+
+    async function doctor(who: Learner): Promise<DoctorJson> {
+      const result = await asLearner(who, [learnerOcilab, 'doctor', '2', '--json', '--var', `img=${image}`]);
+      expect(result.exitCode === 0 || result.exitCode === 1, result.all).toBe(true);
+      return JSON.parse(result.stdout) as DoctorJson;
+    }
+    const finding = (report: DoctorJson, id: string) => report.checks.find((c) => c.id === id);
+    const blockers = (report: DoctorJson) => finding(report, 'lab.runc')?.fix.replace(/^see /, '').split(', ') ?? [];
+
+    it('says root steps and container checks run with sudo without a password, for that learner', async () => {
+      const report = await doctor(await learner('sudo-nopasswd'));
+      expect(finding(report, 'user')).toMatchObject({ status: 'ok' });
+      expect(finding(report, 'lab.runc.root')).toMatchObject({ status: 'ok' });
+      expect(finding(report, 'lab.runc.root')?.found).toMatch(/^sudo without a password: .*container checks of lab runc run with sudo/);
+      expect(blockers(report)).not.toContain('lab.runc.root');
+    });
+
+    it('says sudo will ask, in a terminal only, and that it cannot tell whether sudo then lets the learner', async () => {
+      for (const kind of ['sudo-password', 'no-sudo'] as const) {
+        // The learner without sudo rights gets the same answer from sudo: doctor cannot tell them apart.
+        const report = await doctor(await learner(kind));
+        expect(finding(report, 'user'), kind).toMatchObject({ status: 'warn' });
+        expect(finding(report, 'user')?.found, kind).toMatch(
+          /sudo asks for your password, and doctor cannot tell whether it then lets you/,
+        );
+        expect(finding(report, 'lab.runc.root'), kind).toMatchObject({ status: 'warn' });
+        expect(finding(report, 'lab.runc.root')?.found, kind).toMatch(/^sudo asking for a password: .*a headless run/);
+        expect(blockers(report), kind).not.toContain('lab.runc.root');
+        for (const c of report.checks) expect(`${c.found} ${c.fix}`, c.id).not.toMatch(/sudo ocilab/);
+      }
+    });
+  });
+});
+
+/**
+ * Answers ocilab's prompts as a learner would until the lab ends: Enter on each step's first choice
+ * (Run it, or Continue), builtin for the rootfs and root for the spec and the run in the way
+ * choosers, Yes to the diff, the password when sudo asks, and `hostname`, `ps`, `exit` in the
+ * container's shell.
+ */
+async function driveLab(terminal: Terminal, who: Learner): Promise<void> {
+  const markers = {
+    step: 'What next?',
+    chooser: 'can be done in several ways',
+    edit: 'Change config.json as shown?',
+    password: '[sudo] password for',
+    shell: /^\/ # ?$/m,
+    end: /ocilab exited with \d+/,
+  };
+  const seen = Object.fromEntries(Object.keys(markers).map((k) => [k, 0])) as Record<keyof typeof markers, number>;
+  const deadline = Date.now() + LAB_TIMEOUT_MS;
+  let steps = 0;
+  while (Date.now() < deadline) {
+    const screen = await terminal.screen();
+    const count = (marker: string | RegExp) =>
+      typeof marker === 'string' ? screen.split(marker).length - 1 : (screen.match(new RegExp(marker.source, 'gm')) ?? []).length;
+    const fresh = (Object.keys(markers) as (keyof typeof markers)[]).find((k) => count(markers[k]) > seen[k]);
+    if (!fresh) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      continue;
+    }
+    seen[fresh] = count(markers[fresh]);
+    switch (fresh) {
+      case 'end':
+        return;
+      case 'step':
+        if (++steps > 30) throw new Error(`ocilab keeps asking "What next?": a step does not pass. The screen:\n${screen}`);
+        await terminal.press('Enter');
+        break;
+      case 'chooser': {
+        // The rootfs step's chooser, or the spec's and the run's, which offer root and rootless.
+        const step = [...screen.matchAll(/"([^"]+)" can be done in several ways/g)].at(-1)?.[1];
+        await chooseWay(terminal, step === 'Build the root filesystem' ? 'builtin' : 'root');
+        break;
+      }
+      case 'edit':
+        await terminal.press('Enter');
+        break;
+      case 'password':
+        await terminal.line(who.password);
+        break;
+      case 'shell':
+        await terminal.line('hostname');
+        await terminal.waitFor(/^runc-demo\s*$/m);
+        await terminal.line('ps');
+        await terminal.waitFor(/PID\s+USER\s+(TIME\s+)?COMMAND/);
+        seen.shell = Number.POSITIVE_INFINITY;
+        await terminal.line('exit');
+        break;
+    }
+  }
+  throw new Error(`the lab did not end within ${LAB_TIMEOUT_MS / 1000} s:\n${await terminal.screen()}`);
+}
+
+/** Moves the chooser's cursor to `name` and picks it. */
+async function chooseWay(terminal: Terminal, name: string): Promise<void> {
+  for (let moves = 0; moves < 8; moves++) {
+    const screen = await terminal.screen();
+    const menu = screen.slice(screen.lastIndexOf('can be done in several ways'));
+    if (new RegExp(`^\\s*[❯▸>]\\s*${name}\\b`, 'm').test(menu)) {
+      await terminal.press('Enter');
+      return;
+    }
+    await terminal.press('Down');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the way chooser never pointed at ${name}:\n${await terminal.screen()}`);
+}

@@ -1,0 +1,36 @@
+// The terminal renderer, fed events as the runner emits them.
+import { describe, expect, it } from 'vitest';
+import type { Check, Step } from '../../src/lab/model.js';
+import { createRenderer } from '../../src/render/terminal.js';
+
+const probe = (title: string): Check => ({ kind: 'probe', line: 1, bundle: '.', args: ['hostname'], title });
+const step: Step = {
+  id: 's',
+  title: 'Run the container',
+  line: 1,
+  content: [],
+  actions: [],
+  hints: [],
+  checks: [],
+  diagnoses: [],
+  root: true,
+};
+
+describe('check results', () => {
+  it('says a reason once when the next checks cannot run for the same one', async () => {
+    let text = '';
+    const renderer = await createRenderer({ color: false, width: 100, write: (t) => (text += t), prose: false, vars: {} });
+    const reason = 'Container probes need root: sudo wants your password.';
+    renderer.render({ type: 'checks-start', step });
+    for (const title of ['one', 'two']) {
+      renderer.render({ type: 'check-result', label: title, result: { status: 'error', message: reason, check: probe(title) } });
+    }
+    renderer.render({ type: 'checks-start', step });
+    renderer.render({ type: 'check-result', label: 'three', result: { status: 'error', message: reason, check: probe('three') } });
+    expect(text.split('\n').filter((l) => l.includes('could not check'))).toEqual([
+      `  ! one: could not check — ${reason}`,
+      '  ! two: could not check — as above',
+      `  ! three: could not check — ${reason}`,
+    ]);
+  });
+});
