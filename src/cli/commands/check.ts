@@ -90,11 +90,11 @@ Options:
 });
 
 function promptNews(status: string, results: { result: CheckResult; label: string }[], said: string[]): string {
-  if (status === 'passed') return 'ocilab: ✓ every check of this step passes — type `exit` to go on.';
+  const diagnosis = said[0] ? `\n  → ${said[0].split('\n')[0]}` : '';
+  if (status === 'passed') return `ocilab: ✓ every check of this step passes — type \`exit\` to go on.${diagnosis}`;
   const first = results.find(({ result }) => result.status !== 'passed');
   const passed = results.length - results.filter(({ result }) => result.status !== 'passed').length;
   const next = first ? ` · ${first.result.status === 'error' ? 'could not check' : 'not yet'}: ${first.label}` : '';
-  const diagnosis = said[0] ? `\n  → ${said[0].split('\n')[0]}` : '';
   return `ocilab: ${passed} of ${results.length} checks pass${next} — \`ocilab check\` says why.${diagnosis}`;
 }
 
