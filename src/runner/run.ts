@@ -145,7 +145,15 @@ class LabRun {
     emit({ type: 'shell-start', step, index, total: this.lab.steps.length, workdir: this.options.workdir });
     let typed: LearnerCommand[] = [];
     try {
-      typed = await openShell({ lab: this.lab, step, index, workdir: this.options.workdir, vars: this.options.vars, signal });
+      typed = await openShell({
+        lab: this.lab,
+        step,
+        index,
+        workdir: this.options.workdir,
+        vars: this.options.vars,
+        signal,
+        onNotice: (message) => emit({ type: 'notice', level: 'info', message }),
+      });
     } finally {
       const previous = progress.steps[step.id];
       record(progress, step.id, {

@@ -48,6 +48,13 @@ async function progressOf(
   return (JSON.parse(await readFile(file, 'utf8')) as { steps: Record<string, never> }).steps;
 }
 
+/** Types a command and waits for the prompt to say the step now passes (not for an earlier step's news). */
+async function typeUntilPassed(t: Terminal, line: string, timeoutMs?: number): Promise<void> {
+  const passes = await t.next(STEP_PASSES);
+  await t.line(line);
+  await passes(timeoutMs);
+}
+
 /** Answers the step menus `from` to `to` (counted on this terminal's screen) with their first choice. */
 async function answerFirst(t: Terminal, from: number, to = from): Promise<void> {
   for (let n = from; n <= to; n++) {
@@ -155,8 +162,9 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     // runc is installed
     await t.line(shell);
     await t.waitFor(prompt(7));
+    // This check passes before the step (runc is installed), so the prompt said so when it opened.
     await t.line('runc --version');
-    await t.waitFor(STEP_PASSES);
+    await t.waitFor(/^runc version \S+\s*$/m);
     await t.line('exit');
     await t.waitFor('Step done.');
 
@@ -165,16 +173,14 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     await t.waitFor(prompt(9));
     await t.line(`mkdir -p rootfs; ocilab pull "$img" --rootfs /tmp/$USER-img >/dev/null && tar -C /tmp/$USER-img -cf - . | tar -xf -`);
     await t.waitFor('Your tar ran without -C rootfs');
-    await t.line('rm -rf bin && ocilab pull "$img" --rootfs rootfs');
-    await t.waitFor(STEP_PASSES);
+    await typeUntilPassed(t, 'rm -rf bin && ocilab pull "$img" --rootfs rootfs');
     await t.line('exit');
     await t.waitFor('Step done.', 2);
 
     // The spec, and runc spec typed once more over it.
     await t.line(shell);
     await t.waitFor(prompt(10));
-    await t.line('runc spec');
-    await t.waitFor(STEP_PASSES);
+    await typeUntilPassed(t, 'runc spec');
     await t.line('runc spec');
     await t.waitFor('runc spec does not overwrite the config.json that is already here');
     await t.line('exit');
@@ -183,8 +189,7 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     // The edit, typed with jq.
     await t.line(shell);
     await t.waitFor(prompt(11));
-    await t.line(`jq '.root.readonly = false | .hostname = "runc-demo"' config.json > c.json && mv c.json config.json`);
-    await t.waitFor(STEP_PASSES);
+    await typeUntilPassed(t, `jq '.root.readonly = false | .hostname = "runc-demo"' config.json > c.json && mv c.json config.json`);
     await t.line('exit');
     await t.waitFor('Step done.', 4);
 
@@ -201,8 +206,9 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     await t.waitFor(/^runc-demo\s*$/m);
     await t.line('ps');
     await t.waitFor(/^\s*1 \S+\s+.*sh\s*$/m);
+    const passes = await t.next(STEP_PASSES);
     await t.line('exit');
-    await t.waitFor(STEP_PASSES, 1, 120_000);
+    await passes(120_000);
     // sudo keeps its timestamp per terminal: ocilab's own terminal, outside the shell, asks once.
     const asked = await t.next(`[sudo] password for ${who.name}:`);
     await t.line('exit');
@@ -233,5 +239,36 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     const report = await asLearner(who, [learnerOcilab, 'report', '--json']);
     expect(report.exitCode, report.all).toBe(0);
     expect(report.stdout).not.toContain(who.password);
+  });
+});
+
+describe.skipIf(unusable)("ocilab's shell for a learner whose shell is zsh", () => {
+  it('is zsh, recording what was typed; a lab whose variables clash with zsh gets bash, and says so', async () => {
+    const t = (terminal = await Terminal.open(who, { env: { SHELL: '/usr/bin/zsh' } }));
+    await t.waitFor('$ ');
+    await t.line(`${learnerOcilab} reset 2; ${learnerOcilab} shell 2 --var img=${registry.host}/library/busybox:1.36`);
+    // zsh's prompt ends in %, bash's in $.
+    await t.waitFor(/\[ocilab runc 7\/13 ✓ 1\/1\] ~\/ocilab\/runc % $/m);
+    await t.line('runc --version | head -n 1');
+    await t.waitFor(/^runc version \S+\s*$/m);
+    await t.line('exit');
+    await t.waitFor('Step done.');
+    expect((await progressOf('runc'))['check-that-runc-is-installed']).toMatchObject({
+      status: 'passed',
+      how: 'shell',
+      commands: [{ line: 'runc --version | head -n 1', exit: 0 }],
+    });
+
+    await t.line(
+      `${learnerOcilab} reset 1; ${learnerOcilab} shell 1 --var scheme=http --var host=${registry.host} --var path=library/busybox`,
+    );
+    await t.waitFor("This lab's variable $path means something else in zsh");
+    await t.waitFor(/\[ocilab tags 3\/5 ✗ 0\/2\] ~\/ocilab\/tags \$ $/m);
+    // Keys typed while a command runs are echoed into its output, as on any terminal: wait first.
+    const passes = await t.next(STEP_PASSES);
+    await t.line(CURL_OK);
+    await passes();
+    await t.line('exit');
+    await t.waitFor('Step done.', 2);
   });
 });
