@@ -242,6 +242,68 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
   });
 });
 
+describe.skipIf(unusable)("lab 2 typed in ocilab's shell by a learner without sudo, rootless", () => {
+  let nosudo: Learner;
+  beforeAll(async () => {
+    nosudo = await learner('no-sudo');
+  });
+
+  it('passes every step on what they typed: runc spec --rootless, and runc run with a --root of their own', async () => {
+    const t = (terminal = await Terminal.open(nosudo));
+    await t.waitFor('$ ');
+    const shell = `${learnerOcilab} shell 2 --var img=${registry.host}/library/busybox:1.36`;
+    const prompt = (n: number) => `[ocilab runc ${n}/13`;
+    const runRoot = '"${XDG_RUNTIME_DIR:-/tmp/runc-$(id -u)}/runc"';
+
+    await t.line(shell);
+    await t.waitFor(prompt(7));
+    await t.line('runc --version');
+    await t.waitFor(/^runc version \S+\s*$/m);
+    await t.line('exit');
+    await t.waitFor('Step done.');
+
+    await t.line(shell);
+    await t.waitFor(prompt(9));
+    await typeUntilPassed(t, 'mkdir -p rootfs && ocilab pull "$img" --rootfs rootfs');
+    await t.line('exit');
+    await t.waitFor('Step done.', 2);
+
+    await t.line(shell);
+    await t.waitFor(prompt(10));
+    await typeUntilPassed(t, 'runc spec --rootless');
+    await t.line('exit');
+    await t.waitFor('Step done.', 3);
+
+    await t.line(shell);
+    await t.waitFor(prompt(11));
+    await typeUntilPassed(t, `jq '.root.readonly = false | .hostname = "runc-demo"' config.json > c.json && mv c.json config.json`);
+    await t.line('exit');
+    await t.waitFor('Step done.', 4);
+
+    await t.line(shell);
+    await t.waitFor(prompt(12));
+    await t.line('runc run demo');
+    await t.waitFor('runc keeps what it knows about containers in /run/runc');
+    await t.line(`runc --root ${runRoot} run demo`);
+    await t.waitFor('/ # ');
+    await t.line('hostname');
+    await t.waitFor(/^runc-demo\s*$/m);
+    const passes = await t.next(STEP_PASSES);
+    await t.line('exit');
+    await passes(120_000);
+    await t.line('exit');
+    await t.waitFor('Step done.', 5);
+
+    const file = join(nosudo.home, '.local', 'state', 'ocilab', 'progress', 'runc.json');
+    const steps = (JSON.parse(await readFile(file, 'utf8')) as { steps: Record<string, { status: string; how?: string }> }).steps;
+    for (const id of ['build-the-root-filesystem', 'generate-the-runtime-spec', 'edit-config-json', 'run-the-container']) {
+      expect(steps[id], id).toMatchObject({ status: 'passed', how: 'shell' });
+    }
+    const left = await asLearner(nosudo, ['sh', '-c', `runc --root /tmp/runc-$(id -u)/runc list -q`]);
+    expect(left.stdout.trim()).toBe('');
+  });
+});
+
 describe.skipIf(unusable)("ocilab's shell for a learner whose shell is zsh", () => {
   it('is zsh, recording what was typed; a lab whose variables clash with zsh gets bash, and says so', async () => {
     const t = (terminal = await Terminal.open(who, { env: { SHELL: '/usr/bin/zsh' } }));
