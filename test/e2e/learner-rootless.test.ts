@@ -14,6 +14,7 @@ import { pushBusybox } from '../helpers/image.js';
 import { asLearner, learner, learnerOcilab, learnersUsable, type Learner } from '../helpers/learners.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { registryToolsUsable, skipUnless } from '../helpers/services.js';
+import { driveLab } from '../helpers/lab-driver.js';
 import { Terminal } from '../helpers/terminal.js';
 
 const skip = skipUnless(
@@ -174,7 +175,10 @@ describe.skipIf(skip)('lab 2 for a learner with neither root nor sudo', () => {
       const terminal = await Terminal.open(who, { env: { XDG_RUNTIME_DIR: runtime } });
       try {
         await terminal.line(`${learnerOcilab} run 2 --var img=${image}; echo "ocilab exited with $?"`);
-        const chosen = await driveLab(terminal);
+        const chosen = await driveLab(terminal, {
+          timeoutMs: LAB_TIMEOUT_MS,
+          wayFor: (step) => (step === 'Build the root filesystem' ? 'builtin' : 'rootless'),
+        });
         expect(chosen).toEqual([
           'Build the root filesystem: builtin',
           'Generate the runtime spec: rootless',
@@ -234,76 +238,3 @@ describe.skipIf(skip)('lab 2 for a learner with neither root nor sudo', () => {
     LAB_TIMEOUT_MS,
   );
 });
-
-/**
- * Answers ocilab's prompts as a learner without sudo would until the lab ends: Enter on each step's
- * first choice (Run it, or Continue), builtin for the rootfs and rootless for the spec and the run in
- * the way choosers, Yes to the diff, and `hostname`, `ps`, `exit` in the container's shell. Returns
- * what it chose in each chooser, as "step: way".
- */
-async function driveLab(terminal: Terminal): Promise<string[]> {
-  const markers = {
-    step: 'What next?',
-    chooser: 'can be done in several ways',
-    edit: 'Change config.json as shown?',
-    shell: /^\/ # ?$/m,
-    end: /ocilab exited with \d+/,
-  };
-  const seen = Object.fromEntries(Object.keys(markers).map((k) => [k, 0])) as Record<keyof typeof markers, number>;
-  const chosen: string[] = [];
-  const deadline = Date.now() + LAB_TIMEOUT_MS;
-  let steps = 0;
-  while (Date.now() < deadline) {
-    const screen = await terminal.screen();
-    const count = (marker: string | RegExp) =>
-      typeof marker === 'string' ? screen.split(marker).length - 1 : (screen.match(new RegExp(marker.source, 'gm')) ?? []).length;
-    const fresh = (Object.keys(markers) as (keyof typeof markers)[]).find((k) => count(markers[k]) > seen[k]);
-    if (!fresh) {
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      continue;
-    }
-    seen[fresh] = count(markers[fresh]);
-    switch (fresh) {
-      case 'end':
-        return chosen;
-      case 'step':
-        if (++steps > 30) throw new Error(`ocilab keeps asking "What next?": a step does not pass. The screen:\n${screen}`);
-        await terminal.press('Enter');
-        break;
-      case 'chooser': {
-        const step = [...screen.matchAll(/"([^"]+)" can be done in several ways/g)].at(-1)?.[1];
-        const way = step === 'Build the root filesystem' ? 'builtin' : 'rootless';
-        await chooseWay(terminal, way);
-        chosen.push(`${step}: ${way}`);
-        break;
-      }
-      case 'edit':
-        await terminal.press('Enter');
-        break;
-      case 'shell':
-        await terminal.line('hostname');
-        await terminal.waitFor(/^runc-demo\s*$/m);
-        await terminal.line('ps');
-        await terminal.waitFor(/PID\s+USER\s+(TIME\s+)?COMMAND/);
-        seen.shell = Number.POSITIVE_INFINITY;
-        await terminal.line('exit');
-        break;
-    }
-  }
-  throw new Error(`the lab did not end within ${LAB_TIMEOUT_MS / 1000} s:\n${await terminal.screen()}`);
-}
-
-/** Moves the chooser's cursor to `name` and picks it. */
-async function chooseWay(terminal: Terminal, name: string): Promise<void> {
-  for (let moves = 0; moves < 8; moves++) {
-    const screen = await terminal.screen();
-    const menu = screen.slice(screen.lastIndexOf('can be done in several ways'));
-    if (new RegExp(`^\\s*[❯▸>]\\s*${name}\\b`, 'm').test(menu)) {
-      await terminal.press('Enter');
-      return;
-    }
-    await terminal.press('Down');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`the way chooser never pointed at ${name}:\n${await terminal.screen()}`);
-}

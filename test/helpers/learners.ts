@@ -18,9 +18,9 @@ export interface Learner {
   gid: number;
 }
 
-// OCILAB_TEST_LEARNERS renames them (`ocilab2-pw`...), so that two test runs on one machine do not
+// OCILAB_TEST_LEARNERS renames them (`learner2-pw`...), so that two test runs on one machine do not
 // empty each other's homes.
-const PREFIX = process.env.OCILAB_TEST_LEARNERS || 'ocilab';
+const PREFIX = process.env.OCILAB_TEST_LEARNERS || 'learner';
 const NAMES: Record<LearnerKind, string> = {
   'sudo-password': `${PREFIX}-pw`,
   'sudo-nopasswd': `${PREFIX}-nopw`,
