@@ -13,7 +13,7 @@ import { planEdit } from './edit.js';
 import type { Emit, Mode, StepStatus } from './events.js';
 import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
-import { commandSudo, letSudoAsk, NO_ROOT_WARNING, quietSudo, SUDO_HEADLESS_WARNING, SUDO_NEEDS_TERMINAL } from './sudo.js';
+import { commandSudo, holdCleanup, letSudoAsk, NO_ROOT_WARNING, quietSudo, SUDO_HEADLESS_WARNING, SUDO_NEEDS_TERMINAL } from './sudo.js';
 import { assessWays } from './ways.js';
 
 export interface LabRunOptions {
@@ -230,6 +230,10 @@ class LabRun {
       return true;
     }
     if (command.root && this.privilege === 'none') throw new EnvironmentError(NEEDS_ROOT(command.script));
+    const held =
+      command.root && command.cleanup && mode === 'interactive' && this.privilege === 'sudo-password'
+        ? await holdCleanup(command.cleanup, { cwd: workdir, env: vars, emit, signal })
+        : undefined;
     emit({ type: 'command-start', command });
     try {
       // Interactive: sudo asks on the real terminal itself (ocilab never sees the password); headless: `sudo -n`.
@@ -256,8 +260,9 @@ class LabRun {
       if (result.cancelled) throw new CancelledError(`Stopped. Your progress is saved; \`ocilab run ${this.lab.id}\` goes on from here.`);
       return result.exitCode === 0;
     } finally {
-      if (command.cleanup) {
-        // `sudo -n` in ocilab's session: the timestamp sudo just kept for the learner's terminal counts.
+      if (held) await held.release();
+      else if (command.cleanup) {
+        // `sudo -n` in ocilab's session: the timestamp sudo keeps for the learner's terminal counts.
         await runScript(command.cleanup, { cwd: workdir, env: vars, timeoutMs: CLEANUP_TIMEOUT_MS, sudo: quietSudo(this.privilege) });
       }
     }
