@@ -119,7 +119,7 @@ describe.skipIf(skip)('lab 2 as a normal user with sudo', () => {
   );
 
   it(
-    'stops headless where sudo wants a password, saying what to do, and never to run ocilab with sudo',
+    'stops headless where sudo wants a password, saying what to do, and never to run ocilab with sudo; verify in a terminal then passes',
     async () => {
       const who = await learner('sudo-password');
       const result = await asLearner(who, [learnerOcilab, 'run', '2', '--yes', '--use', 'builtin', '--var', `img=${image}`]);
@@ -129,6 +129,20 @@ describe.skipIf(skip)('lab 2 as a normal user with sudo', () => {
       expect(result.all).not.toMatch(/sudo ocilab/);
       // The steps before it were done and kept.
       expect((await stat(join(who.home, 'ocilab', 'runc', 'config.json'))).uid).toBe(who.uid);
+
+      // What the message advises works: `ocilab verify` in a terminal lets sudo ask, then checks it all.
+      const terminal = await Terminal.open(who);
+      try {
+        await terminal.line(`${learnerOcilab} verify 2 --var img=${image}; echo "verify exited with $?"`);
+        await terminal.waitFor('[sudo] password for');
+        await terminal.line(who.password);
+        const screen = await terminal.waitFor(/verify exited with \d+/, 1, LAB_TIMEOUT_MS);
+        expect(screen).toContain('Every check passed.');
+        expect(screen).toContain('verify exited with 0');
+        expect(await terminal.count('[sudo] password for')).toBe(1);
+      } finally {
+        await terminal.close();
+      }
     },
     LAB_TIMEOUT_MS,
   );
