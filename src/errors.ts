@@ -14,6 +14,9 @@ export class LabError extends Error {
   }
 }
 
+/** What ocilab says when a lab stops before its end: nothing is lost, and how to go on. */
+export const STOPPED = (labId: string) => `Stopped. Your progress is saved; \`ocilab run ${labId}\` goes on from here.`;
+
 /** The user pressed Ctrl-C or chose Quit (exit 130). */
 export class CancelledError extends Error {
   override name = 'CancelledError';

@@ -33,6 +33,8 @@ export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckRe
   } catch (error) {
     outcome = { status: 'error', message: `The check could not run: ${error instanceof Error ? error.message : String(error)}` };
   }
+  // The lab's own `hint:` is shown when the check does not pass, unless the check found a more precise one.
+  if (outcome.status !== 'passed' && outcome.hint === undefined && check.hint !== undefined) outcome = { ...outcome, hint: check.hint };
   return { ...outcome, check };
 }
 

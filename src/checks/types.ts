@@ -17,12 +17,26 @@ export interface CheckContext {
   workdir: string;
   /** Resolved lab variables; strings in checks may refer to them as `${name}`. */
   vars: Record<string, string>;
-  /** Output of the step's own command, when it ran in this session. */
+  /** Output of the step's own command, when ocilab ran it in this session. */
   stepOutput?: string;
+  /** The commands the learner typed for this step in ocilab's shell, oldest first (see `outputOf`). */
+  typed?: LearnerCommand[];
   /**
    * How checks that need root get it: as root, through `sudo -n` (an interactive run has let sudo ask
    * for the password on the terminal first), or not at all. Probes of a rootless bundle need none.
    */
   privilege: Privilege;
   signal?: AbortSignal;
+}
+
+/** A command the learner typed in ocilab's shell, as the shell's hooks and the terminal recorder saw it. */
+export interface LearnerCommand {
+  line: string;
+  exit: number;
+  /** How long it ran. */
+  seconds: number;
+  /** ISO time it started. */
+  at: string;
+  /** What the terminal showed while it ran, escape sequences removed; bounded, with a note where cut. */
+  output: string;
 }

@@ -50,6 +50,8 @@ export const GLOBAL_OPTIONS = {
 export const COMMANDS: Record<string, { usage: string; summary: string; load: () => Promise<{ default: AnyCommand }> }> = {
   list: { usage: 'list', summary: 'list the labs and your progress', load: () => import('./commands/list.js') },
   run: { usage: 'run <lab>', summary: 'do a lab, step by step', load: () => import('./commands/run.js') },
+  shell: { usage: 'shell [<lab>]', summary: "type a step yourself in ocilab's shell", load: () => import('./commands/shell.js') },
+  check: { usage: 'check', summary: "in ocilab's shell: check the step now", load: () => import('./commands/check.js') },
   verify: { usage: 'verify <lab>', summary: 'check the workspace without running anything', load: () => import('./commands/verify.js') },
   reset: { usage: 'reset <lab>', summary: 'forget your progress in a lab', load: () => import('./commands/reset.js') },
   prove: { usage: 'prove <lab>', summary: "show that a lab's checks can fail and do pass", load: () => import('./commands/prove.js') },

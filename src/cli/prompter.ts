@@ -4,6 +4,7 @@ import type { Edit, Step, Way } from '../lab/model.js';
 import type { EditChoice, Prompter, StepChoice, WayOption } from '../runner/prompter.js';
 
 const STEP_LABELS: Record<StepChoice, string> = {
+  shell: 'Open a shell and type it yourself',
   run: 'Run it',
   self: "I'll do it myself — check my work",
   hint: 'Show a hint',

@@ -45,8 +45,9 @@ export function planLab(lab: Lab, vars: Record<string, string>, workdir: string)
   const wayActions = lab.steps.flatMap((step) =>
     step.actions.flatMap((action) => (action.kind === 'ways' ? [{ stepId: step.id, title: step.title, ways: action.ways }] : [])),
   );
+  // Steps where root is used at all: `step.root` says only whether root is unavoidable.
   const rootSteps = lab.steps
-    .filter((step) => step.root)
+    .filter((step) => step.actions.some((a) => (a.kind === 'command' ? a.command.root : a.kind === 'ways' && a.ways.some((w) => w.root))))
     .map((step) => ({
       stepId: step.id,
       title: step.title,

@@ -5,6 +5,7 @@ import { release, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Way } from '../lab/model.js';
+import { classifyNetworkError } from '../oci/network.js';
 import type { WayOption } from '../runner/prompter.js';
 import { assessWays } from '../runner/ways.js';
 import { runProcess } from '../sys/exec.js';
@@ -128,7 +129,7 @@ export interface Probes {
   handler(name: HandlerName, account: Account): Promise<HandlerState>;
   kernel(): Promise<Kernel>;
   rootless(account: Account): Promise<Rootless>;
-  ways(ways: readonly Way[], workdir: string, asRoot: boolean): Promise<WayOption[]>;
+  ways(ways: readonly Way[], workdir: string, access: Privilege): Promise<WayOption[]>;
   registry(urls: readonly string[]): Promise<Reach[]>;
   disk(workdir: string): Promise<Disk>;
   proxy(): Promise<Proxy | undefined>;
@@ -150,7 +151,7 @@ export async function examine(probes: Probes, plans: readonly LabPlan[]): Promis
     const [ways, registries, disk] = await Promise.all([
       byName(
         plan.wayActions.map((a) => a.stepId),
-        (stepId) => probes.ways(plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [], plan.workdir, account.access === 'root'),
+        (stepId) => probes.ways(plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [], plan.workdir, account.access),
       ),
       byName(
         plan.registries.map((r) => r.host),
@@ -231,29 +232,12 @@ async function nearestExisting(dir: string): Promise<string> {
   return current;
 }
 
-/** Why fetch got no answer, in words: undici hides the reason in `cause` (an AggregateError for several addresses). */
+/** Why fetch got no answer, in words; a timeout is doctor's own, so it says how long it waited. */
 function fetchError(error: unknown): string {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
-  if (e.name === 'TimeoutError') return `no answer within ${REGISTRY_TIMEOUT_MS / 1000} s`;
-  const cause = e.cause;
-  const code = cause?.code ?? cause?.errors?.[0]?.code;
-  const known: Record<string, string> = {
-    ECONNREFUSED: 'connection refused (nothing listens there)',
-    ENOTFOUND: 'the name does not resolve (DNS)',
-    EAI_AGAIN: 'the name does not resolve (DNS not reachable)',
-    ECONNRESET: 'the connection was reset',
-    EHOSTUNREACH: 'no route to the host',
-    ENETUNREACH: 'no route to the network',
-    ETIMEDOUT: 'the connection timed out',
-    ERR_SSL_WRONG_VERSION_NUMBER: 'no TLS there (a plain-HTTP server?)',
-    DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
-    SELF_SIGNED_CERT_IN_CHAIN: 'its TLS certificate chain is not trusted',
-    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
-    CERT_HAS_EXPIRED: 'its TLS certificate has expired',
-    ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is for another name',
-  };
-  if (code && known[code]) return known[code];
-  return [code, cause?.message?.split('\n')[0] ?? e.message].filter(Boolean).join(': ');
+  const { failure, reason } = classifyNetworkError(error);
+  return failure === 'timeout' && (error as { name?: unknown }).name === 'TimeoutError'
+    ? `no answer within ${REGISTRY_TIMEOUT_MS / 1000} s`
+    : reason;
 }
 
 /** The probes that look at this machine. */
@@ -371,7 +355,7 @@ export const machineProbes: Probes = {
   },
 
   // Probes run where the workspace is (or its nearest existing ancestor: doctor creates nothing).
-  ways: async (ways, workdir, asRoot) => assessWays(ways, await nearestExisting(workdir), asRoot),
+  ways: async (ways, workdir, access) => assessWays(ways, await nearestExisting(workdir), access),
 
   async registry(urls) {
     const attempts: Reach[] = [];
@@ -382,12 +366,8 @@ export const machineProbes: Probes = {
         attempts.push({ url, status: response.status, ...(response.redirected ? { finalUrl: response.url } : {}) });
         break;
       } catch (error) {
-        const refusedPort = (error as { cause?: { message?: string } }).cause?.message === 'bad port';
-        attempts.push(
-          refusedPort
-            ? { url, error: 'Node refuses to fetch from this port (browsers block it)', refusedPort }
-            : { url, error: fetchError(error) },
-        );
+        const refusedPort = classifyNetworkError(error).failure === 'blocked-port';
+        attempts.push({ url, error: fetchError(error), ...(refusedPort ? { refusedPort } : {}) });
       }
     }
     return attempts;

@@ -30,7 +30,7 @@ export interface Variable {
 export interface Requirements {
   /** Commands that must be on PATH for the lab to make sense at all. */
   commands: string[];
-  /** True when some steps need root (directly or through sudo). */
+  /** True when some step cannot be done without root (directly or through sudo); a step with a rootless way can. */
   root: boolean;
 }
 
@@ -45,8 +45,43 @@ export interface Step {
   actions: Action[];
   hints: string[];
   checks: Check[];
-  /** Some command of the step needs root. */
+  /** What to tell the learner when a check fails and what they typed shows why, in the order written. */
+  diagnoses: Diagnosis[];
+  /** The step cannot be done without root: a command of it needs root, or every way of doing it does. */
   root: boolean;
+}
+
+/** A sentence for one typical mistake: shown when its conditions all hold after a failed attempt. */
+export interface Diagnosis {
+  line: number;
+  when: DiagnosisCondition;
+  /** May refer to lab variables as `${name}`. */
+  say: string;
+}
+
+/**
+ * Every condition given must hold. `typed`, `lacks`, `exit` and `output` are about one command of the
+ * learner's: the last whose line matches `typed`, or the last command of the attempt without `typed`.
+ */
+export interface DiagnosisCondition {
+  /** A check of the step that did not pass, by kind (`tags`) or title; without it, any check, or a failed command. */
+  check?: string;
+  /** Something the failed check found out (see CHECK_FACTS). */
+  fact?: CheckFact;
+  /** A regular expression the command line matches. */
+  typed?: string;
+  /** A regular expression the command line does not match. */
+  lacks?: string;
+  /** The command's exit status, or `nonzero` for any failure. */
+  exit?: number | 'nonzero';
+  /** A regular expression the command's output matches. */
+  output?: string;
+  /** A path, relative to the workspace, that exists. */
+  exists?: string;
+  /** Lab variables with these values. */
+  vars?: Record<string, string>;
+  /** Who the learner is: `root`, or a `normal` user. */
+  user?: 'root' | 'normal';
 }
 
 /** A piece of a step as it is shown to the learner. */
@@ -122,9 +157,15 @@ export interface CommandCheck extends CheckBase, TextExpectations {
   run: string;
 }
 
-/** Judges the output of the step's own command (the chosen way, or the last command). */
+/**
+ * Judges the output of the step's own command: the one ocilab ran (the chosen way, or the last command),
+ * or, when the learner typed the step in ocilab's shell, their last command matching `typed` (without
+ * `typed`, their last command that succeeded).
+ */
 export interface OutputCheck extends CheckBase, TextExpectations {
   kind: 'output';
+  /** A regular expression naming the learner's command of this step, e.g. `\\b(curl|crane)\\b`. */
+  typed?: string;
 }
 
 export interface FileCheck extends CheckBase {
@@ -160,6 +201,8 @@ export interface ProbeCheck extends CheckBase, TextExpectations {
 /** The step's output must be a non-empty list of tags of this repository, as the registry reports them. */
 export interface TagsCheck extends CheckBase {
   kind: 'tags';
+  /** As for an output check: which of the learner's commands printed the tags. */
+  typed?: string;
   /** e.g. `${scheme}://${host}` */
   registry: string;
   /** e.g. `${path}` */

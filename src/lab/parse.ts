@@ -7,6 +7,7 @@ import {
   LAB_FORMAT_VERSION,
   type Check,
   type Command,
+  type Diagnosis,
   type Edit,
   type Lab,
   type Problem,
@@ -14,7 +15,16 @@ import {
   type Variable,
   type Way,
 } from './model.js';
-import { attributesSchema, checkSchemas, CHECK_KEYS, frontMatterSchema, RUN_ATTRIBUTES, type Attributes, type CheckKey } from './schema.js';
+import {
+  attributesSchema,
+  checkSchemas,
+  CHECK_KEYS,
+  diagnosisSchema,
+  frontMatterSchema,
+  RUN_ATTRIBUTES,
+  type Attributes,
+  type CheckKey,
+} from './schema.js';
 import { references } from './variables.js';
 
 export type ParseResult = { ok: true; lab: Lab } | { ok: false; problems: Problem[] };
@@ -175,6 +185,7 @@ function scanBody(lines: string[], frontEnd: number, report: Report): BodyRead {
         actions: [],
         hints: [],
         checks: [],
+        diagnoses: [],
         root: false,
         markdown: [],
         varRefs: [],
@@ -211,7 +222,8 @@ function scanBody(lines: string[], frontEnd: number, report: Report): BodyRead {
     if (first !== undefined)
       report(step.line, `two steps have the id '${step.id}' (the other is on line ${first}): give this step a different title`);
     else seen.set(step.id, step.line);
-    if (step.ways) step.root ||= step.ways.some((w) => w.root);
+    // A step with a way that needs no root can be done without root.
+    if (step.ways) step.root ||= step.ways.every((w) => w.root);
   }
   return { intro: intro.join('\n').trim(), steps };
 }
@@ -249,7 +261,7 @@ function readBlock(block: Block, step: StepDraft, flushMarkdown: () => void, rep
     return;
   }
   const attrs = parsed.data;
-  const purposes = [attrs.run && 'run', attrs.edit && 'edit', attrs.checks && 'checks'].filter(Boolean);
+  const purposes = [attrs.run && 'run', attrs.edit && 'edit', attrs.checks && 'checks', attrs.diagnoses && 'diagnoses'].filter(Boolean);
   if (purposes.length > 1) {
     report(block.line, `a code block does one thing; this one has ${purposes.join(' and ')}`);
     return;
@@ -262,7 +274,10 @@ function readBlock(block: Block, step: StepDraft, flushMarkdown: () => void, rep
     }
   }
 
-  if (attrs.checks) {
+  if (attrs.diagnoses) {
+    // Diagnoses are not shown: the learner meets each one only when it applies.
+    step.diagnoses.push(...readDiagnoses(block, step, report));
+  } else if (attrs.checks) {
     flushMarkdown();
     const checks = readChecks(block, step, report);
     step.checks.push(...checks);
@@ -276,7 +291,6 @@ function readBlock(block: Block, step: StepDraft, flushMarkdown: () => void, rep
   } else if (attrs.run) {
     flushMarkdown();
     const command = toCommand(block, attrs);
-    step.root ||= command.root;
     if (attrs.way) {
       const way: Way = {
         ...command,
@@ -297,6 +311,7 @@ function readBlock(block: Block, step: StepDraft, flushMarkdown: () => void, rep
       if (attrs.needs || attrs.probe || attrs.install) {
         report(block.line, 'needs, probe and install describe an alternative: add "way": "NAME" or remove them');
       }
+      step.root ||= command.root;
       step.content.push({ kind: 'command', command });
       step.actions.push({ kind: 'command', command });
     }
@@ -333,18 +348,23 @@ function readEdit(block: Block, file: string, report: Report): Edit | undefined 
   return { line: block.line, file, set };
 }
 
-function readChecks(block: Block, step: StepDraft, report: Report): Check[] {
+/** The items of a YAML list block with the 1-based line of each, or none when the block is not one. */
+function readYamlList(block: Block, what: string, example: string, report: Report) {
   const start = block.line + 1;
   const { doc, lineOf } = parseYaml(block.body, start);
-  for (const error of doc.errors) report(start + (error.linePos?.[0].line ?? 1) - 1, `checks: ${firstLine(error.message)}`);
-  if (doc.errors.length > 0) return [];
+  for (const error of doc.errors) report(start + (error.linePos?.[0].line ?? 1) - 1, `${what}: ${firstLine(error.message)}`);
+  if (doc.errors.length > 0) return { items: [], lineOf };
   if (!isSeq(doc.contents)) {
-    report(start, 'a checks block is a YAML list, one check per `-` item', '- file: rootfs/bin/sh');
-    return [];
+    report(start, `a ${what} block is a YAML list, one item per \`-\``, example);
+    return { items: [], lineOf };
   }
-  const items: unknown = doc.toJS();
+  return { items: doc.toJS() as unknown[], lineOf };
+}
+
+function readChecks(block: Block, step: StepDraft, report: Report): Check[] {
+  const { items, lineOf } = readYamlList(block, 'checks', '- file: rootfs/bin/sh', report);
   const checks: Check[] = [];
-  (items as unknown[]).forEach((item, index) => {
+  items.forEach((item, index) => {
     const itemLine = lineOf([index]);
     const key = isRecord(item) ? CHECK_KEYS.find((k) => k in item) : undefined;
     if (!key) {
@@ -361,6 +381,26 @@ function readChecks(block: Block, step: StepDraft, report: Report): Check[] {
     checks.push(check);
   });
   return checks;
+}
+
+function readDiagnoses(block: Block, step: StepDraft, report: Report): Diagnosis[] {
+  const example = "- when: { typed: '\\bcurl\\b', lacks: ' -L' }\n      say: curl needs -L to follow the redirect.";
+  const { items, lineOf } = readYamlList(block, 'diagnoses', example, report);
+  const diagnoses: Diagnosis[] = [];
+  items.forEach((item, index) => {
+    const parsed = diagnosisSchema.safeParse(item);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) reportIssue(issue, 'diagnosis', (path) => lineOf([index, ...path]), report);
+      return;
+    }
+    const line = lineOf([index]);
+    const { when, say } = parsed.data;
+    const defined = Object.fromEntries(Object.entries(when).filter(([, value]) => value !== undefined));
+    for (const text of [say, when.exists ?? '']) for (const name of references(text)) step.varRefs.push({ name, line });
+    for (const name of Object.keys(when.vars ?? {})) step.varRefs.push({ name: name, line });
+    diagnoses.push({ line, when: defined, say });
+  });
+  return diagnoses;
 }
 
 /** Turns a validated check item into the model, where the kind is a field rather than the first key. */
@@ -416,6 +456,15 @@ function checkStep(step: StepDraft, known: Set<string>, report: Report): void {
         'this check judges the step\'s output, which `verify` gets by running the command again: mark the step\'s commands "readonly": true (only if they really only read)',
       );
     }
+  }
+  for (const diagnosis of step.diagnoses) {
+    const named = diagnosis.when.check;
+    if (named !== undefined && !step.checks.some((c) => c.kind === named || c.title === named)) {
+      report(diagnosis.line, `diagnosis: this step has no check '${named}': name a check by its kind (e.g. tags) or its title`);
+    }
+  }
+  if (step.diagnoses.length > 0 && step.checks.length === 0 && step.actions.length === 0) {
+    report(step.diagnoses[0]!.line, 'diagnoses explain a failed attempt, but this step has neither commands nor checks');
   }
   // Drop the assembly-only fields so the model is plain.
   delete step.ways;

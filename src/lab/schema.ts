@@ -1,6 +1,7 @@
 // The lab format as zod schemas: front matter, code-block attributes and checks.
 // `parseLab` validates with them; `npm run schema` turns them into docs/lab-format.schema.json.
 import * as z from 'zod';
+import { CHECK_FACTS } from './model.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. runc-basics');
 const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -50,6 +51,7 @@ export const attributesSchema = z
     readonly: z.boolean().optional(),
     edit: z.string().min(1).optional(),
     checks: z.literal(true).optional(),
+    diagnoses: z.literal(true).optional(),
   })
   .strict();
 
@@ -95,7 +97,7 @@ const common = {
 /** Each check names its kind by the key it starts with. */
 export const checkSchemas = {
   command: z.object({ command: z.string().min(1), ...common, ...exitExpectation, ...textExpectations }).strict(),
-  output: z.object({ output: z.literal('step'), ...common, ...textExpectations }).strict(),
+  output: z.object({ output: z.literal('step'), typed: validRegex.optional(), ...common, ...textExpectations }).strict(),
   file: z
     .object({
       file: z.string().min(1),
@@ -118,8 +120,29 @@ export const checkSchemas = {
       ...textExpectations,
     })
     .strict(),
-  tags: z.object({ tags: z.string().min(1), registry: z.string().min(1), ...common }).strict(),
+  tags: z.object({ tags: z.string().min(1), registry: z.string().min(1), typed: validRegex.optional(), ...common }).strict(),
 } as const;
+
+/** One item of a ```yaml {"diagnoses": true} block. */
+export const diagnosisSchema = z
+  .object({
+    when: z
+      .object({
+        check: z.string().min(1).optional(),
+        fact: z.enum(CHECK_FACTS).optional(),
+        typed: validRegex.optional(),
+        lacks: validRegex.optional(),
+        exit: z.union([z.number().int().min(0).max(255), z.literal('nonzero')]).optional(),
+        output: validRegex.optional(),
+        exists: z.string().min(1).optional(),
+        vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
+        user: z.enum(['root', 'normal']).optional(),
+      })
+      .strict()
+      .refine((when) => Object.keys(when).length > 0, { message: 'say when: at least one condition, e.g. typed: curl' }),
+    say: z.string().min(1),
+  })
+  .strict();
 
 export type CheckKey = keyof typeof checkSchemas;
 export const CHECK_KEYS = Object.keys(checkSchemas) as CheckKey[];
@@ -130,11 +153,12 @@ export function labFormatJsonSchema(): Record<string, unknown> {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'ocilab lab format',
-    description: 'Front matter, fenced-block attributes and checks of an ocilab lab (see docs/lab-format.md).',
+    description: 'Front matter, fenced-block attributes, checks and diagnoses of an ocilab lab (see docs/lab-format.md).',
     $defs: {
       frontMatter: z.toJSONSchema(frontMatterSchema, options),
       attributes: z.toJSONSchema(attributesSchema, options),
       check: { anyOf: CHECK_KEYS.map((key) => z.toJSONSchema(checkSchemas[key], options)) },
+      diagnosis: z.toJSONSchema(diagnosisSchema, options),
     },
   };
 }

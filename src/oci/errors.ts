@@ -1,5 +1,6 @@
 // Errors of the registry client. Each message is a sentence a sysadmin can act on; a registry's
 // refusal also keeps the registry's own words (its error JSON) and the HTTP status.
+import type { NetworkError } from './network.js';
 
 /** Anything the OCI client reports: a bad reference, or a registry that refused or could not be reached. */
 export class OciError extends Error {
@@ -50,6 +51,21 @@ export class RegistryError extends OciError {
     this.code = fields.code;
     this.registryMessage = fields.registryMessage;
     this.errors = fields.errors ?? [];
+  }
+}
+
+/** A registry that gave no answer at all: nothing listens, the name does not resolve, TLS failed... */
+export class UnreachableError extends RegistryError {
+  override name = 'UnreachableError';
+
+  constructor(
+    message: string,
+    /** Where ocilab asked: the registry itself, or a host it redirected to. */
+    readonly url: URL,
+    /** Why nothing answered. */
+    readonly network: NetworkError,
+  ) {
+    super(message);
   }
 }
 

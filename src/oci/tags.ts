@@ -3,12 +3,14 @@
 // `Link` pagination.
 import { RegistryError } from './errors.js';
 import type { Reference } from './reference.js';
-import { Transport } from './transport.js';
+import { Transport, type Redirect } from './transport.js';
 
 export interface ListTagsOptions {
   /** Reused across calls, it keeps its tokens; by default a new one that allows HTTP only for loopback. */
   transport?: Transport;
   signal?: AbortSignal;
+  /** Called for each redirect the registry answers a page of the list with (registry.k8s.io sends every request elsewhere). */
+  onRedirect?: (redirect: Redirect) => void;
 }
 
 /**
@@ -17,7 +19,11 @@ export interface ListTagsOptions {
  */
 export async function listTags(ref: Pick<Reference, 'host' | 'repository'>, options: ListTagsOptions = {}): Promise<string[]> {
   const transport = options.transport ?? new Transport();
-  const init = { accept: ['application/json'], ...(options.signal ? { signal: options.signal } : {}) };
+  const init = {
+    accept: ['application/json'],
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onRedirect ? { onRedirect: options.onRedirect } : {}),
+  };
   const what = `listing the tags of ${ref.repository}`;
   const tags: string[] = [];
   const read = new Set<string>();

@@ -4,12 +4,18 @@
 // and 5xx answers.
 import { setTimeout as wait } from 'node:timers/promises';
 import { defaultDockerConfigPath, readDockerConfig, type Credentials, type DockerConfig } from './docker-config.js';
-import { errorFromResponse, InvalidReferenceError, OciError, RegistryError } from './errors.js';
+import { errorFromResponse, InvalidReferenceError, OciError, RegistryError, UnreachableError } from './errors.js';
+import { classifyNetworkError, type NetworkFailure } from './network.js';
 import { DOCKER_HUB, DOCKER_HUB_API, REGISTRY, REPOSITORY, type Reference } from './reference.js';
 
 export interface TransportOptions {
   /** Use plain HTTP for any registry; otherwise only loopback hosts (127.0.0.0/8, ::1, localhost) use HTTP. */
   insecure?: boolean;
+  /**
+   * The scheme to ask the registry's own host with, when the caller's address names one (a lab's
+   * `https://127.0.0.1:5000` is asked over https). By default https, plain HTTP where it is allowed.
+   */
+  scheme?: 'https' | 'http';
   /** Replaces the global fetch (tests). */
   fetch?: typeof fetch;
   /** Path of docker's config.json; default $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
@@ -25,6 +31,18 @@ export interface RegistryRequestInit {
   /** Media types for the Accept header, most wanted first. */
   accept?: string[];
   signal?: AbortSignal;
+  /** Called for each redirect followed on the way to the answer. */
+  onRedirect?: (redirect: Redirect) => void;
+}
+
+/** A redirect a registry answered with, and followed. */
+export interface Redirect {
+  /** The URL that answered with the redirect. */
+  from: URL;
+  /** Where its Location header sent the request. */
+  to: URL;
+  /** 301, 302, 303, 307 or 308. */
+  status: number;
 }
 
 /** Which repository of which registry a request is about. */
@@ -60,7 +78,7 @@ interface Hop {
   what: string;
   /** What to send to the origin of `url`: only ever what that origin itself asked for. */
   authorizationFor(url: URL): Authorization | undefined;
-  onRedirect?(to: URL): void;
+  onRedirect?(redirect: Redirect): void;
 }
 
 interface Answer {
@@ -72,6 +90,7 @@ interface Answer {
 
 export class Transport {
   private readonly insecure: boolean;
+  private readonly scheme: 'https' | 'http' | undefined;
   private readonly fetch: typeof fetch;
   private readonly dockerConfigPath: string;
   private readonly retries: number;
@@ -86,6 +105,7 @@ export class Transport {
 
   constructor(options: TransportOptions = {}) {
     this.insecure = options.insecure ?? false;
+    this.scheme = options.scheme;
     this.fetch = options.fetch ?? globalThis.fetch;
     this.dockerConfigPath = options.dockerConfig ?? defaultDockerConfigPath();
     this.retries = options.retries ?? DEFAULT_RETRIES;
@@ -130,9 +150,10 @@ export class Transport {
       signal: init.signal,
       what: describeRequest(method, ref.repository, url),
       authorizationFor: (to) => this.cachedAuthorization(to.origin, scope),
-      onRedirect: (to) => {
+      onRedirect: (redirect) => {
         const origins = this.redirectedTo.get(ref.host) ?? new Set<string>();
-        this.redirectedTo.set(ref.host, origins.add(to.origin));
+        this.redirectedTo.set(ref.host, origins.add(redirect.to.origin));
+        init.onRedirect?.(redirect);
       },
     };
     return this.withRetries(hop, registryName(ref.host), () => this.authenticated(url, hop, scope, ref.repository));
@@ -282,8 +303,8 @@ export class Transport {
         throw new RegistryError(`${url.origin} redirected to '${location}', which is not a URL, while ${hop.what}.`);
       }
       this.checkScheme(target, url, hop.what);
+      hop.onRedirect?.({ from: url, to: target, status: response.status });
       url = target;
-      hop.onRedirect?.(url);
     }
   }
 
@@ -323,7 +344,7 @@ export class Transport {
   }
 
   private originOf(host: string): string {
-    return `${this.allowsHttp(new URL(`http://${host}`).hostname) ? 'http' : 'https'}://${host}`;
+    return `${this.scheme ?? (this.allowsHttp(new URL(`http://${host}`).hostname) ? 'http' : 'https')}://${host}`;
   }
 }
 
@@ -450,18 +471,20 @@ async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
 }
 
-function unreachable(url: URL, what: string, error: unknown): RegistryError {
-  // fetch reports "fetch failed" and keeps the system's reason (ECONNREFUSED, ENOTFOUND...) in `cause`.
+/** What to do when a registry gives no answer, for the failures the user can fix here. */
+const UNREACHABLE_ADVICE: Partial<Record<NetworkFailure, string>> = {
+  'connection-refused': 'Nothing answers there: check the address and port, and that the registry is running.',
+  'name-not-resolved': "Check the registry's name and this machine's DNS.",
+  'untrusted-certificate': 'Its TLS certificate is not trusted here: add its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.',
+  'tls-to-plain-http': 'If the registry serves plain HTTP, allow it with --insecure.',
+  'blocked-port': 'Node.js refuses this port (browsers block it): give the registry another port.',
+};
+
+function unreachable(url: URL, what: string, error: unknown): UnreachableError {
+  const network = classifyNetworkError(error);
+  // fetch reports "fetch failed" and keeps the system's own words (connect ECONNREFUSED ...) in `cause`.
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  const code = String((cause as { code?: unknown } | undefined)?.code ?? '');
-  let advice = '';
-  if (code === 'ECONNREFUSED') advice = ' Nothing answers there: check the address and port, and that the registry is running.';
-  else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') advice = " Check the registry's name and this machine's DNS.";
-  else if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) {
-    advice = ' Its TLS certificate is not trusted here: add its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.';
-  } else if (url.protocol === 'https:' && (code.startsWith('ERR_SSL') || code === 'EPROTO')) {
-    advice = ' If the registry serves plain HTTP, allow it with --insecure.';
-  }
-  return new RegistryError(`Could not reach ${url.origin} while ${what}: ${reason}.${advice}`);
+  const said = cause instanceof Error ? cause.message : String(cause);
+  const advice = UNREACHABLE_ADVICE[network.failure];
+  return new UnreachableError(`Could not reach ${url.origin} while ${what}: ${said}.${advice ? ` ${advice}` : ''}`, url, network);
 }

@@ -130,6 +130,15 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
       line(`      actual:   ${c.red(indent(result.actual))}`);
       if (result.hint) line(c.dim(`      hint: ${result.hint}`));
     },
+    diagnosis: ({ text }) => line(c.yellow(`  → ${indentBy(text, '    ')}`)),
+    'shell-start': ({ step, index, total }) => {
+      line();
+      line(
+        c.cyan(`ocilab shell for step ${index + 1}/${total}, ${step.title}`) + c.dim(' · ocilab check: check now · exit or Ctrl-D: back'),
+      );
+    },
+    'shell-end': ({ commands }) =>
+      line(c.dim(`Back in ocilab (${commands === 1 ? '1 command' : `${commands} commands`} recorded in the shell).`)),
     'step-end': ({ status }) => {
       const text: Record<StepStatus, string> = {
         passed: c.green('Step done.'),
@@ -154,14 +163,15 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
         return toText(segment.text);
       case 'command': {
         const command = segment.command;
-        const label = 'name' in command ? `ocilab runs (way: ${command.name})` : 'ocilab runs';
+        // The learner types it in ocilab's shell, or lets ocilab run it: the block is the command either way.
+        const label = 'name' in command ? `The command (way: ${command.name})` : 'The command';
         return `${c.dim(`${label}:`)}\n${command.script
           .split('\n')
           .map((l) => `  ${c.yellow(l)}`)
           .join('\n')}\n\n`;
       }
       case 'edit':
-        return `${c.dim(`ocilab can set in ${segment.edit.file}:`)}\n${Object.entries(segment.edit.set)
+        return `${c.dim(`The change to ${segment.edit.file} (Run it shows the diff and makes it):`)}\n${Object.entries(segment.edit.set)
           .map(([path, value]) => `  ${path} = ${JSON.stringify(value)}`)
           .join('\n')}\n\n`;
       case 'checks':
@@ -178,5 +188,9 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
 
 /** Multi-line values line up under the label. */
 function indent(text: string): string {
-  return text.replace(/\n/g, '\n                ');
+  return indentBy(text, '                ');
+}
+
+function indentBy(text: string, by: string): string {
+  return text.replace(/\n/g, `\n${by}`);
 }

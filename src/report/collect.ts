@@ -19,6 +19,7 @@ import {
   type Report,
   type ReportStepStatus,
   type StepReport,
+  type TypedCommand,
 } from './model.js';
 
 export interface ReportInput {
@@ -85,6 +86,8 @@ function stepReport(step: Step, number: number, record: StepRecord | undefined, 
     seconds: record?.seconds ?? 0,
     ...(record?.at ? { at: record.at } : {}),
     ...(record?.way ? { way: record.way } : {}),
+    ...(record?.how ? { how: record.how } : {}),
+    ...(record?.commands ? { commands: typedCommands(record.commands) } : {}),
     checks: step.checks.map((check, index): CheckReport => {
       // The runner records every check of an attempt, in the lab's order.
       const ran = record?.checks?.[index];
@@ -92,6 +95,11 @@ function stepReport(step: Step, number: number, record: StepRecord | undefined, 
       return { kind: check.kind, label: describeCheck(check, vars), status: 'not-run' };
     }),
   };
+}
+
+/** What an instructor sees of the learner's commands: what they tried, not what it printed. */
+export function typedCommands(commands: NonNullable<StepRecord['commands']>): TypedCommand[] {
+  return commands.map(({ line, exit, at }) => ({ line, exit, at }));
 }
 
 function stepStatus(record: StepRecord | undefined): ReportStepStatus {

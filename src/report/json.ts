@@ -42,6 +42,8 @@ const reportSchema = z.object({
           seconds: z.number().nonnegative(),
           at: z.string().optional(),
           way: z.string().optional(),
+          how: z.enum(['run', 'shell', 'self']).optional(),
+          commands: z.array(z.object({ line: z.string(), exit: z.number().int(), at: z.string() })).optional(),
           checks: z.array(
             z.object({
               kind: z.string(),

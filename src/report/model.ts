@@ -76,7 +76,18 @@ export interface StepReport {
   at?: string;
   /** The way used (podman, curl...), when the step offers several. */
   way?: string;
+  /** How the last attempt was made: ocilab ran it, the learner typed it in ocilab's shell, or did it elsewhere. */
+  how?: 'run' | 'shell' | 'self';
+  /** What the learner typed in ocilab's shell for this step, oldest first: lines and exit statuses, never output. */
+  commands?: TypedCommand[];
   checks: CheckReport[];
+}
+
+export interface TypedCommand {
+  line: string;
+  exit: number;
+  /** ISO time it started. */
+  at: string;
 }
 
 /** A check as it last ran, or `not-run` (with its label from the lab) when it never has. */

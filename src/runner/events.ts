@@ -3,6 +3,8 @@ import type { CheckResult } from '../checks/types.js';
 import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
 
 export type Mode = 'interactive' | 'headless';
+/** How the learner did a step: ocilab ran it, they typed it in ocilab's shell, or did it elsewhere. */
+export type How = 'run' | 'shell' | 'self';
 /** `started`: the learner opened a hint or began an attempt that has not ended (yet). */
 export type StepStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'read' | 'started';
 
@@ -19,6 +21,9 @@ export type RunnerEvent =
   | { type: 'edit'; edit: Edit; diff: string; applied: boolean }
   | { type: 'checks-start'; step: Step }
   | { type: 'check-result'; result: CheckResult; label: string }
+  | { type: 'diagnosis'; text: string }
+  | { type: 'shell-start'; step: Step; index: number; total: number; workdir: string }
+  | { type: 'shell-end'; step: Step; commands: number }
   | { type: 'step-end'; step: Step; status: StepStatus }
   | { type: 'lab-end'; lab: Lab; passed: boolean; counts: Record<StepStatus, number> };
 

@@ -1,8 +1,9 @@
 // Progress per lab, kept in the XDG state directory and written atomically after every step.
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { LearnerCommand } from '../checks/types.js';
 import { giveToLearner, learner, makeLearnerDirectory } from '../sys/learner.js';
-import type { StepStatus } from './events.js';
+import type { How, StepStatus } from './events.js';
 
 export interface StepRecord {
   status: StepStatus;
@@ -16,6 +17,10 @@ export interface StepRecord {
   at: string;
   /** The way used, when the step offered several. */
   way?: string;
+  /** How the last attempt was made. */
+  how?: How;
+  /** What the learner typed for this step in ocilab's shell, oldest first; bounded (see keepCommands). */
+  commands?: LearnerCommand[];
   /** The results of the step's checks, the last time they ran. */
   checks?: CheckRecord[];
 }

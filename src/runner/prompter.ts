@@ -1,7 +1,7 @@
 // How the runner asks the learner. The CLI injects an enquirer-backed prompter; tests inject a script.
 import type { Edit, Step, Way } from '../lab/model.js';
 
-export type StepChoice = 'run' | 'self' | 'hint' | 'skip' | 'next' | 'quit';
+export type StepChoice = 'shell' | 'run' | 'self' | 'hint' | 'skip' | 'next' | 'quit';
 export type EditChoice = 'apply' | 'editor' | 'skip';
 
 export interface WayOption {

@@ -80,8 +80,8 @@ export interface ProveReport {
 
 export interface ProveOptions {
   vars: Record<string, string>;
-  /** Prefer the way with this name wherever a step offers one; it must name a way of the lab. */
-  use?: string;
+  /** As `ocilab run --use`; each name must name a way of the lab. */
+  use?: readonly string[];
   /** Go on after a step that does not pass, instead of stopping there. */
   keepGoing: boolean;
   /** Leave the workspace in place afterwards. */
@@ -96,7 +96,7 @@ const OUTPUT_TAIL_LINES = 15;
 const OUTPUT_KEEP_CHARS = 16_000;
 
 export async function proveLab(lab: Lab, options: ProveOptions): Promise<ProveReport> {
-  if (options.use !== undefined) checkWayName(lab, options.use);
+  for (const name of options.use ?? []) checkWayName(lab, name);
   const workdir = await mkdtemp(join(tmpdir(), `ocilab-prove-${lab.id}-`));
   const { privilege } = await detectPrivilege();
   const judged = new Map<string, ProvedStep>();

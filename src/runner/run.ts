@@ -1,20 +1,23 @@
 // Runs a lab step by step: commands, edits, ways, checks, hints and progress. Emits events, never prints.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeCheck, runCheck } from '../checks/index.js';
-import type { CheckContext, CheckResult } from '../checks/types.js';
-import { CancelledError, EnvironmentError } from '../errors.js';
+import type { CheckContext, CheckResult, LearnerCommand } from '../checks/types.js';
+import { CancelledError, EnvironmentError, STOPPED } from '../errors.js';
 import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
 import { runProcess, runScript } from '../sys/exec.js';
 import { which } from '../sys/host.js';
 import { makeLearnerDirectory } from '../sys/learner.js';
 import { detectPrivilege, PASSWORD_REQUIRED, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
+import { diagnose } from './diagnose.js';
 import { planEdit } from './edit.js';
-import type { Emit, Mode, StepStatus } from './events.js';
+import type { Emit, How, Mode, StepStatus } from './events.js';
 import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
+import { openShell } from './shell.js';
 import { commandSudo, holdCleanup, letSudoAsk, NO_ROOT_WARNING, quietSudo, SUDO_HEADLESS_WARNING, SUDO_NEEDS_TERMINAL } from './sudo.js';
-import { assessWays } from './ways.js';
+import { bound, keepCommands } from './transcript.js';
+import { assessWays, wantedWay } from './ways.js';
 
 export interface LabRunOptions {
   workdir: string;
@@ -22,8 +25,8 @@ export interface LabRunOptions {
   mode: Mode;
   /** Headless: go on after a failed step instead of stopping. */
   keepGoing: boolean;
-  /** Prefer the way with this name wherever a step offers one. */
-  use?: string;
+  /** Ways to use, by name (`--use`, repeatable): each step that offers one of them takes the first it offers. */
+  use?: readonly string[];
   signal: AbortSignal;
   emit: Emit;
   /** Required in interactive mode. */
@@ -46,9 +49,18 @@ const NEEDS_ROOT = (script: string) =>
 
 const CLEANUP_TIMEOUT_MS = 30_000;
 
+/** What a step's checks judge, besides the workspace: how the attempt was made and what was typed. */
+interface Evidence {
+  how: How;
+  /** The learner's commands in ocilab's shell. */
+  typed?: LearnerCommand[];
+}
+
 /** The state of one lab run, shared by the steps. */
 class LabRun {
   private stepOutput: string | undefined;
+  /** The commands ocilab ran in this attempt, for the step's diagnoses. */
+  private ran: LearnerCommand[] = [];
 
   constructor(
     private readonly lab: Lab,
@@ -74,7 +86,7 @@ class LabRun {
       const began = Date.now();
       let status: StepStatus | undefined;
       try {
-        status = options.mode === 'interactive' ? await this.interactiveStep(step) : await this.headlessStep(step);
+        status = options.mode === 'interactive' ? await this.interactiveStep(step, index) : await this.headlessStep(step);
       } finally {
         // Saved however the step ended, Ctrl-C included; a step only looked at keeps no record.
         const previous = progress.steps[step.id];
@@ -122,18 +134,70 @@ class LabRun {
     this.bumpAttempts(step);
     await this.options.beforeActions?.(step);
     const acted = await this.act(step);
-    const checked = await this.check(step);
+    const checked = await this.check(step, { how: 'run' });
     return acted ? checked : 'failed';
   }
 
-  private async interactiveStep(step: Step): Promise<StepStatus> {
+  /** The learner does the step in ocilab's shell; leaving the shell checks it. */
+  async shellAttempt(step: Step, index: number): Promise<StepStatus> {
+    const { emit, progress, signal } = this.options;
+    this.bumpAttempts(step);
+    emit({ type: 'shell-start', step, index, total: this.lab.steps.length, workdir: this.options.workdir });
+    let typed: LearnerCommand[] = [];
+    try {
+      typed = await openShell({
+        lab: this.lab,
+        step,
+        index,
+        workdir: this.options.workdir,
+        vars: this.options.vars,
+        signal,
+        onNotice: (message) => emit({ type: 'notice', level: 'info', message }),
+      });
+    } finally {
+      const previous = progress.steps[step.id];
+      record(progress, step.id, {
+        status: previous?.status ?? 'started',
+        how: 'shell',
+        commands: keepCommands(previous?.commands ?? [], typed),
+      });
+    }
+    emit({ type: 'shell-end', step, commands: typed.length });
+    if (signal.aborted) {
+      // Killed with the shell open: whatever the step's commands leave running must not outlive it.
+      await this.cleanUp(step);
+      throw new CancelledError(STOPPED(this.lab.id));
+    }
+    const status = await this.check(step, { how: 'shell', typed: progress.steps[step.id]?.commands ?? typed });
+    return status === 'passed' || step.checks.length === 0 ? 'passed' : status;
+  }
+
+  /** `ocilab check` inside the shell: the step judged now on what was typed so far in this session. */
+  async checkTyped(step: Step, session: LearnerCommand[]): Promise<StepStatus> {
+    const { progress } = this.options;
+    const previous = progress.steps[step.id];
+    // Earlier checks of this session saved some of its commands already.
+    const isNew = (c: LearnerCommand) => !session.some((s) => s.at === c.at && s.line === c.line);
+    const commands = keepCommands((previous?.commands ?? []).filter(isNew), session);
+    record(progress, step.id, { status: previous?.status ?? 'started', how: 'shell', commands });
+    const status = await this.check(step, { how: 'shell', typed: commands });
+    await (this.options.save ?? saveProgress)(progress);
+    return status;
+  }
+
+  private async interactiveStep(step: Step, index: number): Promise<StepStatus> {
     const prompter = this.options.prompter;
     if (!prompter) throw new Error('interactive mode needs a prompter');
     let hintsShown = this.options.progress.steps[step.id]?.hints ?? 0;
     const hasWork = step.actions.length > 0;
     const hasChecks = step.checks.length > 0;
     for (;;) {
-      const choices: StepChoice[] = hasWork ? ['run', ...(hasChecks ? (['self'] as const) : [])] : hasChecks ? ['self'] : ['next'];
+      const choices: StepChoice[] = [
+        ...(hasWork || hasChecks ? (['shell'] as const) : []),
+        ...(hasWork ? (['run'] as const) : []),
+        ...(hasChecks ? (['self'] as const) : []),
+        ...(hasWork || hasChecks ? [] : (['next'] as const)),
+      ];
       if (hintsShown < step.hints.length) choices.push('hint');
       if (hasWork || hasChecks) choices.push('skip');
       choices.push('quit');
@@ -144,7 +208,13 @@ class LabRun {
         case 'skip':
           return 'skipped';
         case 'quit':
-          throw new CancelledError(`Stopped. Your progress is saved; \`ocilab run ${this.lab.id}\` goes on from here.`);
+          throw new CancelledError(STOPPED(this.lab.id));
+        case 'shell': {
+          const status = await this.shellAttempt(step, index);
+          if (status === 'passed') return 'passed';
+          record(this.options.progress, step.id, { status });
+          break;
+        }
         case 'hint': {
           const text = step.hints[hintsShown] as string;
           hintsShown++;
@@ -156,7 +226,9 @@ class LabRun {
         case 'self': {
           this.bumpAttempts(step);
           const acted = choice === 'run' ? await this.act(step) : true;
-          const status = await this.check(step);
+          // Done elsewhere: what the learner typed in ocilab's shell earlier still counts for output checks.
+          const typed = choice === 'self' ? this.options.progress.steps[step.id]?.commands : undefined;
+          const status = await this.check(step, { how: choice, ...(typed ? { typed } : {}) });
           if (acted && status === 'passed') return 'passed';
           if (!hasChecks && acted) return 'passed';
           // The attempt ended without passing; the learner may try again, read a hint or move on.
@@ -179,6 +251,7 @@ class LabRun {
   /** Does the step's actions in order; false as soon as one fails. */
   private async act(step: Step): Promise<boolean> {
     this.stepOutput = undefined;
+    this.ran = [];
     for (const action of step.actions) {
       if (this.options.signal.aborted) throw new CancelledError();
       let ok: boolean;
@@ -196,8 +269,12 @@ class LabRun {
 
   private async chooseWay(step: Step, ways: Way[]): Promise<Way> {
     const { emit, use, mode, prompter, workdir } = this.options;
-    const options = await assessWays(ways, workdir, this.privilege === 'root');
-    const wanted = use ? options.find((o) => o.way.name === use) : undefined;
+    const options = await assessWays(ways, workdir, this.privilege);
+    const named = wantedWay(
+      options.map((o) => o.way),
+      use ?? [],
+    );
+    const wanted = options.find((o) => o.way === named);
     if (wanted) {
       if (!wanted.usable)
         emit({ type: 'notice', level: 'warn', message: `You chose '${wanted.way.name}' with --use, but ${wanted.reason}` });
@@ -235,6 +312,7 @@ class LabRun {
         ? await holdCleanup(command.cleanup, { cwd: workdir, env: vars, emit, signal })
         : undefined;
     emit({ type: 'command-start', command });
+    const began = Date.now();
     try {
       // Interactive: sudo asks on the real terminal itself (ocilab never sees the password); headless: `sudo -n`.
       const result = await runScript(command.script, {
@@ -247,6 +325,13 @@ class LabRun {
         signal,
       });
       this.stepOutput = result.output;
+      this.ran.push({
+        line: command.script,
+        exit: result.exitCode ?? -1,
+        seconds: Math.round((Date.now() - began) / 100) / 10,
+        at: new Date(began).toISOString(),
+        output: bound(result.output),
+      });
       if (result.exitCode !== 0 && mode === 'headless' && this.privilege !== 'root' && PASSWORD_REQUIRED.test(result.output)) {
         emit({ type: 'notice', level: 'warn', message: SUDO_NEEDS_TERMINAL(this.lab.id) });
       }
@@ -257,14 +342,25 @@ class LabRun {
         timedOut: result.timedOut,
         ...(result.startError ? { startError: result.startError } : {}),
       });
-      if (result.cancelled) throw new CancelledError(`Stopped. Your progress is saved; \`ocilab run ${this.lab.id}\` goes on from here.`);
+      if (result.cancelled) throw new CancelledError(STOPPED(this.lab.id));
       return result.exitCode === 0;
     } finally {
       if (held) await held.release();
-      else if (command.cleanup) {
-        // `sudo -n` in ocilab's session: the timestamp sudo keeps for the learner's terminal counts.
-        await runScript(command.cleanup, { cwd: workdir, env: vars, timeoutMs: CLEANUP_TIMEOUT_MS, sudo: quietSudo(this.privilege) });
-      }
+      else if (command.cleanup) await this.runCleanup(command.cleanup);
+    }
+  }
+
+  private async runCleanup(script: string): Promise<void> {
+    const { workdir, vars } = this.options;
+    // `sudo -n` in ocilab's session: the timestamp sudo keeps for the learner's terminal counts.
+    await runScript(script, { cwd: workdir, env: vars, timeoutMs: CLEANUP_TIMEOUT_MS, sudo: quietSudo(this.privilege) });
+  }
+
+  /** Runs the cleanup of every command of the step (e.g. deleting a container the learner started). */
+  private async cleanUp(step: Step): Promise<void> {
+    for (const action of step.actions) {
+      const commands = action.kind === 'command' ? [action.command] : action.kind === 'ways' ? action.ways : [];
+      for (const command of commands) if (command.cleanup) await this.runCleanup(command.cleanup);
     }
   }
 
@@ -305,24 +401,45 @@ class LabRun {
     return true;
   }
 
-  private async check(step: Step): Promise<StepStatus> {
-    if (step.checks.length === 0) return 'passed';
-    const { emit } = this.options;
+  private async check(step: Step, evidence: Evidence): Promise<StepStatus> {
+    const { emit, progress, workdir, vars } = this.options;
+    const previous = progress.steps[step.id];
+    if (step.checks.length === 0) {
+      record(progress, step.id, { status: previous?.status ?? 'started', how: evidence.how });
+      return 'passed';
+    }
     emit({ type: 'checks-start', step });
     const context: CheckContext = {
-      workdir: this.options.workdir,
-      vars: this.options.vars,
+      workdir,
+      vars,
       privilege: this.privilege,
       signal: this.options.signal,
-      ...(this.stepOutput !== undefined ? { stepOutput: this.stepOutput } : {}),
+      ...(evidence.typed !== undefined ? { typed: evidence.typed } : this.stepOutput !== undefined ? { stepOutput: this.stepOutput } : {}),
     };
     if (this.options.mode === 'interactive') await letSudoAsk(step, context, emit);
-    const results: CheckRecord[] = [];
+    const results: CheckResult[] = [];
     const status = await judgeChecks(step, context, (event) => {
-      if (event.type === 'check-result') results.push(toCheckRecord(event.result, event.label));
+      if (event.type === 'check-result') results.push(event.result);
       emit(event);
     });
-    record(this.options.progress, step.id, { status: this.options.progress.steps[step.id]?.status ?? status, checks: results });
+    const commands = evidence.typed ?? (evidence.how === 'run' ? this.ran : []);
+    const said = await diagnose(step, {
+      results,
+      commands,
+      vars,
+      root: this.privilege === 'root',
+      exists: (path) =>
+        stat(join(workdir, path)).then(
+          () => true,
+          () => false,
+        ),
+    });
+    for (const text of said) emit({ type: 'diagnosis', text });
+    record(progress, step.id, {
+      status: previous?.status ?? status,
+      how: evidence.how,
+      checks: results.map((result) => toCheckRecord(result, describeCheck(result.check, vars))),
+    });
     return status;
   }
 }
@@ -371,4 +488,47 @@ function countStatuses(lab: Lab, progress: LabProgress): Record<StepStatus, numb
 
 export async function runLab(lab: Lab, options: LabRunOptions): Promise<LabRunOutcome> {
   return new LabRun(lab, options, (await detectPrivilege()).privilege).run();
+}
+
+/**
+ * `ocilab shell`: the learner's shell for the lab's current step (the first not done), checked when it
+ * ends; the step is done when its checks pass. Returns the step's status, or undefined when every step is done.
+ */
+export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepStatus | undefined> {
+  const { emit, progress } = options;
+  await makeLearnerDirectory(options.workdir);
+  // Reading steps before the step are passed over, as Continue would.
+  let index = resumeIndex(
+    progress,
+    lab.steps.map((s) => s.id),
+  );
+  for (; index < lab.steps.length; index++) {
+    const step = lab.steps[index]!;
+    if (step.actions.length > 0 || step.checks.length > 0) break;
+    record(progress, step.id, { status: 'read' });
+  }
+  const step = lab.steps[index];
+  if (!step) {
+    await (options.save ?? saveProgress)(progress);
+    return undefined;
+  }
+  emit({ type: 'step-start', step, index, total: lab.steps.length, mode: options.mode });
+  const run = new LabRun(lab, options, (await detectPrivilege()).privilege);
+  const began = Date.now();
+  let status: StepStatus | undefined;
+  try {
+    status = await run.shellAttempt(step, index);
+  } finally {
+    const previous = progress.steps[step.id];
+    const seconds = (previous?.seconds ?? 0) + Math.round((Date.now() - began) / 100) / 10;
+    record(progress, step.id, { status: status ?? previous?.status ?? 'started', seconds });
+    await (options.save ?? saveProgress)(progress);
+  }
+  emit({ type: 'step-end', step, status });
+  return status;
+}
+
+/** `ocilab check` in ocilab's shell: checks `step` now, against the workspace and the session's commands. */
+export async function checkTypedStep(lab: Lab, step: Step, options: LabRunOptions, session: LearnerCommand[]): Promise<StepStatus> {
+  return new LabRun(lab, options, (await detectPrivilege()).privilege).checkTyped(step, session);
 }

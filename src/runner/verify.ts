@@ -5,10 +5,11 @@ import type { Lab, Step, Way } from '../lab/model.js';
 import type { CheckContext } from '../checks/types.js';
 import { runScript } from '../sys/exec.js';
 import { detectPrivilege, type Privilege } from '../sys/privilege.js';
-import type { RunnerEvent } from './events.js';
+import type { How, RunnerEvent } from './events.js';
+import type { LabProgress } from './progress.js';
 import { judgeChecks } from './run.js';
 import { letSudoAsk, quietSudo } from './sudo.js';
-import { assessWays } from './ways.js';
+import { assessWays, wantedWay } from './ways.js';
 
 export interface VerifiedCheck {
   kind: string;
@@ -25,6 +26,9 @@ export interface VerifiedStep {
   title: string;
   status: 'passed' | 'failed' | 'skipped' | 'error';
   checks: VerifiedCheck[];
+  /** From the progress: how the learner last did the step, and what they typed in ocilab's shell. */
+  how?: How;
+  commands?: { line: string; exit: number; at: string }[];
 }
 
 export interface VerifyReport {
@@ -36,12 +40,15 @@ export interface VerifyReport {
 export interface VerifyOptions {
   workdir: string;
   vars: Record<string, string>;
-  use?: string;
+  /** As `ocilab run --use`: each step that offers one of these ways takes the first it offers. */
+  use?: readonly string[];
   signal: AbortSignal;
   /** On a terminal: sudo may ask for the password there before checks that need root. */
   interactive: boolean;
   /** Called as each check finishes, for live output. */
   onResult?: (step: Step, check: VerifiedCheck) => void;
+  /** The learner's progress: output checks of a step typed in ocilab's shell judge what was typed. */
+  progress?: LabProgress;
   /** Called with what the learner should know beyond the checks (sudo about to ask, say). */
   onNotice?: (level: 'info' | 'warn', message: string) => void;
 }
@@ -55,7 +62,9 @@ export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<Verif
       continue;
     }
     const checks: VerifiedCheck[] = [];
-    const stepOutput = needsOutput(step) ? await rerunReadonly(step, options, privilege) : undefined;
+    const record = options.progress?.steps[step.id];
+    const typed = record?.how === 'shell' ? record.commands : undefined;
+    const stepOutput = needsOutput(step) && !typed ? await rerunReadonly(step, options, privilege) : undefined;
     const collect = (event: RunnerEvent) => {
       if (event.type === 'notice') options.onNotice?.(event.level, event.message);
       if (event.type !== 'check-result') return;
@@ -76,11 +85,18 @@ export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<Verif
       vars: options.vars,
       privilege,
       signal: options.signal,
-      ...(stepOutput !== undefined ? { stepOutput } : {}),
+      ...(typed ? { typed } : stepOutput !== undefined ? { stepOutput } : {}),
     };
     if (options.interactive) await letSudoAsk(step, context, collect);
     const status = await judgeChecks(step, context, collect);
-    steps.push({ id: step.id, title: step.title, status, checks });
+    steps.push({
+      id: step.id,
+      title: step.title,
+      status,
+      checks,
+      ...(record?.how ? { how: record.how } : {}),
+      ...(record?.commands ? { commands: record.commands.map(({ line, exit, at }) => ({ line, exit, at })) } : {}),
+    });
   }
   return { lab: lab.id, passed: steps.every((s) => s.status === 'passed' || s.status === 'skipped'), steps };
 }
@@ -95,7 +111,7 @@ async function rerunReadonly(step: Step, options: VerifyOptions, privilege: Priv
   for (const action of step.actions) {
     let command;
     if (action.kind === 'command') command = action.command;
-    else if (action.kind === 'ways') command = await pickWay(action.ways, options, privilege === 'root');
+    else if (action.kind === 'ways') command = await pickWay(action.ways, options, privilege);
     else continue;
     if (!command) return undefined;
     const result = await runScript(command.script, {
@@ -110,8 +126,8 @@ async function rerunReadonly(step: Step, options: VerifyOptions, privilege: Priv
   return output;
 }
 
-async function pickWay(ways: Way[], options: VerifyOptions, root: boolean): Promise<Way | undefined> {
-  const chosen = ways.find((w) => w.name === options.use);
+async function pickWay(ways: Way[], options: VerifyOptions, privilege: Privilege): Promise<Way | undefined> {
+  const chosen = wantedWay(ways, options.use ?? []);
   if (chosen) return chosen;
-  return (await assessWays(ways, options.workdir, root)).find((o) => o.usable)?.way;
+  return (await assessWays(ways, options.workdir, privilege)).find((o) => o.usable)?.way;
 }

@@ -20,6 +20,11 @@ export function findPackageRoot(from: string): string {
   }
 }
 
+/** A file shipped in ocilab's package, e.g. `packageFile('share', 'ocilab-shell.bash')`. */
+export function packageFile(...parts: string[]): string {
+  return join(findPackageRoot(import.meta.url), ...parts);
+}
+
 let commandDir: string | null | undefined;
 
 /** `bin/` of ocilab's package, which holds the `ocilab` command for lab scripts; undefined if it is not there. */

@@ -25,6 +25,15 @@ describe('runCheck', () => {
     expect(await runCheck(check, ctx())).toEqual({ status: 'passed', message: 'config.json: hostname is "runc-demo"', check });
   });
 
+  it.each([
+    ['passes', 'runc-demo', undefined],
+    ['fails', 'other', 'The edit step sets the hostname.'],
+  ])('gives the lab’s own hint only when the check does not pass (it %s)', async (_, equals, hint) => {
+    const check: Check = { kind: 'json', line: 3, file: 'config.json', path: 'hostname', equals, hint: 'The edit step sets the hostname.' };
+    const result = await runCheck(check, ctx());
+    expect(result.status === 'passed' ? undefined : result.hint).toBe(hint);
+  });
+
   it('turns a check that throws into an error, not a failure', async () => {
     // A check the parser should never produce: expanding its missing path throws a TypeError.
     const broken = { kind: 'json', line: 1 } as unknown as Check;

@@ -1,11 +1,11 @@
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tagsCheck } from '../../src/checks/tags.js';
 import type { CheckContext } from '../../src/checks/types.js';
 import type { TagsCheck } from '../../src/lab/model.js';
 import { listTags } from '../../src/oci/tags.js';
-import { startK8sLike, startPaginated } from '../helpers/fake-registries.js';
+import { closedPort, serve, startK8sLike, startPaginated, startRefusing } from '../helpers/fake-registries.js';
 import { pushTags } from '../helpers/image.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { registryToolsUsable, skipUnless } from '../helpers/services.js';
@@ -55,11 +55,6 @@ describe('tags check against scripted registries', () => {
     });
   });
 
-  it('explains that registry.k8s.io redirects when the output is empty', async () => {
-    const outcome = await tagsCheck(check({ registry: 'https://registry.k8s.io', repository: 'pause' }), ctx('https://x', ''));
-    expect(outcome.message).toContain('registry.k8s.io answers the tags API with a redirect to another host: curl needs -L to follow it.');
-  });
-
   it('names lines that are not tags', async () => {
     const output = ['1.35', 'HTTP/1.1 200 OK', 'Content-Type: application/json', 'Date: today', 'Link: next'].join('\n');
     const outcome = await tagsCheck(check(), ctx(paged.registry.url, output));
@@ -86,13 +81,13 @@ describe('tags check against scripted registries', () => {
     );
   });
 
-  it('follows a redirect to list the tags, as curl -L does', async () => {
-    const k8s = await startK8sLike('pause', ['3.9', '3.10']);
-    try {
-      expect(await tagsCheck(check(), ctx(k8s.front.url, '3.9\n3.10\n', 'pause'))).toMatchObject({ status: 'passed' });
-    } finally {
-      await k8s.close();
-    }
+  it("fails an empty output with the registry's words when the registry refuses ocilab too", async () => {
+    const outcome = await tagsCheck(check(), ctx(paged.registry.url, '', 'library/nothing'));
+    expect(outcome).toMatchObject({ status: 'failed', actual: '(no output)' });
+    expect(outcome.message).toMatch(
+      /^The output is empty; expected the tags of library\/nothing, one a line\. ocilab asked the registry too: .* answered 404: NAME_UNKNOWN/,
+    );
+    expect(outcome).not.toHaveProperty('facts');
   });
 
   it("is an error with the registry's words when the registry refuses", async () => {
@@ -121,6 +116,186 @@ describe('tags check against scripted registries', () => {
 
   it('is an error when the step did not run in this session', async () => {
     expect(await tagsCheck(check(), ctx(paged.registry.url, undefined))).toMatchObject({ status: 'error' });
+  });
+});
+
+describe('tags check when ocilab cannot reach the registry', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  /** What the learner sees of a failure: never advice about -L, which would be a guess. */
+  function expectNoRedirectAdvice(message: string): void {
+    expect(message).not.toMatch(/-L\b|--location|redirect/i);
+  }
+
+  it('fails an empty output and says that nothing listens at the address, with the fix', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const outcome = await tagsCheck(check(), ctx(url, ''));
+    expect(outcome).toMatchObject({ status: 'failed', actual: '(no output)', facts: ['registry-unreachable'] });
+    expect(outcome.message).toBe(
+      `The output is empty; expected the tags of ${REPO}, one a line. ocilab cannot reach ${url} either: connection refused (nothing listens there). ` +
+        "Check the host and port (--var host=HOST:PORT) and that the registry is running. In a workshop, use the workshop's registry: --var host=HOST:PORT --var scheme=http.",
+    );
+    expectNoRedirectAdvice(outcome.message);
+  });
+
+  it('says the name does not resolve', async () => {
+    const outcome = await tagsCheck(check(), ctx('https://nonexistent.invalid', ''));
+    expect(outcome).toMatchObject({ status: 'failed', facts: ['registry-unreachable'] });
+    expect(outcome.message).toContain('ocilab cannot reach https://nonexistent.invalid either: the name does not resolve (DNS');
+    expect(outcome.message).toContain("Check the host name (--var host=HOST:PORT) and this machine's DNS.");
+    expectNoRedirectAdvice(outcome.message);
+  });
+
+  it('fails the output of curl -sS, which holds only its error, with the same explanation', async () => {
+    const said = 'curl: (6) Could not resolve host: nonexistent.invalid';
+    const outcome = await tagsCheck(check(), ctx('https://nonexistent.invalid', `${said}\n`));
+    expect(outcome).toMatchObject({ status: 'failed', actual: '1 line: 0 tags, 1 other line', facts: ['registry-unreachable'] });
+    const start = `1 line of the output is not a tag of ${REPO}: "${said}". ocilab cannot reach`;
+    expect(outcome.message.slice(0, start.length)).toBe(start);
+  });
+
+  it('cannot check an output that holds tags, and says why', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const outcome = await tagsCheck(check(), ctx(url, '1.36\nlatest\n'));
+    expect(outcome).toMatchObject({ status: 'error', facts: ['registry-unreachable'] });
+    expect(outcome.message).toMatch(/^ocilab cannot reach http:\/\/127\.0\.0\.1:\d+ to get the tags to compare with: connection refused/);
+  });
+
+  it("asks with the lab's scheme: https to a plain-HTTP registry is told to use --var scheme=http", async () => {
+    const plain = await startPaginated(REPO, TAGS, 100, 'relative');
+    try {
+      const https = plain.registry.url.replace(/^http:/, 'https:');
+      const outcome = await tagsCheck(check(), ctx(https, ''));
+      expect(outcome).toMatchObject({ status: 'failed', facts: ['registry-unreachable'] });
+      expect(outcome.message).toContain(`ocilab cannot reach ${https} either: no TLS there (a plain-HTTP server?).`);
+      expect(outcome.message).toContain('The registry speaks plain HTTP, not https: ask it with --var scheme=http.');
+      expectNoRedirectAdvice(outcome.message);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it.each(['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY'])('names a proxy set in %s, which curl uses and ocilab does not', async (variable) => {
+    vi.stubEnv(variable, 'http://proxy.example:3128');
+    const outcome = await tagsCheck(check(), ctx('https://nonexistent.invalid', ''));
+    expect(outcome).toMatchObject({ status: 'failed', facts: ['registry-unreachable'] });
+    expect(outcome.message).toContain(
+      `${variable}=http://proxy.example:3128 is set: curl goes through that proxy, ocilab asks the registry directly; \`curl -sS -D - https://nonexistent.invalid/v2/\` shows what the proxy answers.`,
+    );
+    expectNoRedirectAdvice(outcome.message);
+  });
+
+  it('names the variables the lab uses, and the address itself when none sets it', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const withVars = check({ registry: '${proto}://${registryHost}' });
+    const vars = { proto: 'http', registryHost: new URL(url).host, path: REPO };
+    const named = await tagsCheck(withVars, { workdir: tmpdir(), vars, privilege: 'none', stepOutput: '' });
+    expect(named.message).toContain('(--var registryHost=HOST:PORT)');
+    expect(named.message).toContain('--var registryHost=HOST:PORT --var proto=http.');
+    const literal = await tagsCheck(check({ registry: url }), ctx(url, ''));
+    expect(literal.message).toContain(`Check the host and port (the lab's address ${url}) and that the registry is running.`);
+    expect(literal.message).not.toContain('--var');
+  });
+});
+
+describe('tags check against a registry that redirects, as registry.k8s.io does', () => {
+  const tags = ['3.9', '3.10'];
+  let k8s: Awaited<ReturnType<typeof startK8sLike>>;
+
+  beforeAll(async () => {
+    k8s = await startK8sLike('pause', tags);
+  });
+
+  afterAll(async () => {
+    await k8s?.close();
+  });
+
+  const redirectAdvice = () =>
+    `${k8s.front.url} answers the tag list with a 307 redirect to ${k8s.backend.url}, and the output shows the redirect was not followed: curl follows redirects only with -L (--location).`;
+
+  it('follows the redirect to list the tags, as curl -L does', async () => {
+    expect(await tagsCheck(check(), ctx(k8s.front.url, '3.9\n3.10\n', 'pause'))).toMatchObject({ status: 'passed' });
+  });
+
+  it('says curl needs -L when the output is empty', async () => {
+    const outcome = await tagsCheck(check(), ctx(k8s.front.url, '', 'pause'));
+    expect(outcome).toMatchObject({ status: 'failed', actual: '(no output)', facts: ['registry-redirects'] });
+    expect(outcome.message).toBe(`The output is empty; expected the tags of pause, one a line. ${redirectAdvice()}`);
+  });
+
+  it('says curl needs -L for what curl -s without -L and jq really print', async () => {
+    const url = `${k8s.front.url}/v2/pause/tags/list`;
+    const { all } = await execa('bash', ['-c', 'curl -s "$1" | jq -r ".tags[]"', 'bash', url], { all: true, reject: false });
+    expect(all).toMatch(/parse error/);
+    const outcome = await tagsCheck(check(), ctx(k8s.front.url, all, 'pause'));
+    expect(outcome).toMatchObject({ status: 'failed', facts: ['registry-redirects'] });
+    expect(outcome.message).toMatch(/^1 line of the output is not a tag of pause: "(jq: )?parse error: .*"\. /);
+    expect(outcome.message).toContain(redirectAdvice());
+  });
+
+  it('says curl needs -L when the output is the body of the redirect', async () => {
+    const { stdout } = await execa('curl', ['-s', `${k8s.front.url}/v2/pause/tags/list`]);
+    const outcome = await tagsCheck(check(), ctx(k8s.front.url, stdout, 'pause'));
+    expect(outcome).toMatchObject({ status: 'failed', facts: ['registry-redirects'] });
+    expect(outcome.message).toContain(redirectAdvice());
+  });
+
+  it('keeps the fact but not the advice when the output fails for another reason', async () => {
+    const outcome = await tagsCheck(check(), ctx(k8s.front.url, '3.9\n', 'pause'));
+    expect(outcome).toMatchObject({ status: 'failed', facts: ['registry-redirects'] });
+    expect(outcome.message).toMatch(/^1 tag of the 2 the registry reports is missing: "3\.10"\./);
+    expect(outcome.message).not.toContain('-L');
+  });
+
+  it('says both when the registry redirects to a host that cannot be reached', async () => {
+    const nowhere = `http://127.0.0.1:${await closedPort()}`;
+    const front = await serve((req, res) => res.writeHead(307, { Location: `${nowhere}${req.url ?? '/'}` }).end());
+    try {
+      const outcome = await tagsCheck(check(), ctx(front.url, '', 'pause'));
+      expect(outcome).toMatchObject({ status: 'failed', facts: ['registry-unreachable', 'registry-redirects'] });
+      expect(outcome.message).toContain(`ocilab cannot reach ${nowhere} either: connection refused`);
+    } finally {
+      await front.close();
+    }
+  });
+});
+
+describe('tags check against a registry that answers directly', () => {
+  let plain: Awaited<ReturnType<typeof startPaginated>>;
+
+  beforeAll(async () => {
+    plain = await startPaginated(REPO, TAGS, 100, 'relative');
+  });
+
+  afterAll(async () => {
+    await plain?.close();
+  });
+
+  it.each([
+    ['an empty output', ''],
+    ["jq's parse error", 'parse error: Invalid numeric literal at line 1, column 10'],
+    ['an HTML page', '<html><body>Welcome</body></html>'],
+  ])('never blames -L for %s', async (_name, output) => {
+    const outcome = await tagsCheck(check(), ctx(plain.registry.url, output));
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).not.toMatch(/-L\b|redirect/i);
+    expect(outcome).not.toHaveProperty('facts');
+  });
+
+  it('is an error without facts when the registry refuses and the output has tags', async () => {
+    const refusing = await startRefusing(403, 'DENIED', 'requested access to the resource is denied');
+    try {
+      const outcome = await tagsCheck(check(), ctx(refusing.url, 'latest'));
+      expect(outcome).toMatchObject({
+        status: 'error',
+        message: expect.stringContaining('DENIED: requested access to the resource is denied'),
+      });
+      expect(outcome).not.toHaveProperty('facts');
+    } finally {
+      await refusing.close();
+    }
   });
 });
 

@@ -11,6 +11,7 @@ import type { Lab } from '../../src/lab/model.js';
 import { parseLab } from '../../src/lab/parse.js';
 import { resolveVariables } from '../../src/lab/variables.js';
 import type { WayOption } from '../../src/runner/prompter.js';
+import { WAY_NEEDS_ROOT } from '../../src/runner/ways.js';
 
 function shipped(file: string): Lab {
   const result = parseLab(readFileSync(join(import.meta.dirname, '..', '..', 'labs', file), 'utf8'), file);
@@ -51,6 +52,13 @@ const ROOTLESS_LAB = [
   '',
 ].join('\n');
 const RUNC = shipped('02-runc.md');
+/** Lab 2 as it was before it had rootless ways: a lab that cannot be done without root. */
+const RUNC_ROOT_ONLY = inlineLab(
+  readFileSync(join(import.meta.dirname, '..', '..', 'labs', '02-runc.md'), 'utf8').replace(
+    /```sh \{[^\n]*"way": "rootless"[^\n]*\n.*\n```\n/g,
+    '',
+  ),
+);
 const LOCAL = {
   tags: { scheme: 'http', host: '127.0.0.1:5000', path: 'library/busybox' },
   runc: { img: '127.0.0.1:5000/library/busybox' },
@@ -109,13 +117,14 @@ function handlerState(name: HandlerName, condition: HandlerCondition): HandlerSt
   };
 }
 
-/** What assessWays reports for these ways on the fake machine: commands present, and the probe (`X info`) passing. */
+/** What assessWays reports for these ways on the fake machine: commands present, root to be had, and the probe (`X info`) passing. */
 function assess(plan: LabPlan, stepId: string, machine: Omit<Machine, 'labs'>): WayOption[] {
   const ways = plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [];
   return ways.map((way) => {
     const present = (c: string) => (machine.handlers[c as HandlerName] ?? machine.commands[c])?.path !== undefined;
     const missing = way.needs.filter((c) => !present(c));
     if (missing.length > 0) return { way, usable: false, reason: `${missing.join(', ')} not found.` };
+    if (way.root && machine.account.access === 'none') return { way, usable: false, reason: WAY_NEEDS_ROOT };
     const info = machine.handlers[way.name as HandlerName]?.info;
     if (way.probe && info && !info.ok) return { way, usable: false, reason: `\`${way.probe}\` failed: ${info.said}` };
     return { way, usable: true, reason: 'works here' };
@@ -123,7 +132,7 @@ function assess(plan: LabPlan, stepId: string, machine: Omit<Machine, 'labs'>): 
 }
 
 function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
-  const installed = fake.commands ?? ['runc', 'curl', 'jq', 'tar', 'ocilab'];
+  const installed = fake.commands ?? ['runc', 'curl', 'jq', 'tar', 'ocilab', 'unshare'];
   const conditions = { docker: 'usable', podman: 'usable', nerdctl: 'missing', ...fake.handlers } as const;
   const account = fake.account ?? ROOT;
   const base: Omit<Machine, 'labs'> = {
@@ -131,7 +140,7 @@ function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
     init: fake.init ?? 'systemd',
     account,
     commands: Object.fromEntries(
-      ['runc', 'crun', 'curl', 'jq', 'crane', 'tar', 'ocilab'].map((c) => [
+      ['runc', 'crun', 'curl', 'jq', 'crane', 'tar', 'ocilab', 'unshare'].map((c) => [
         c,
         installed.includes(c)
           ? { path: `/usr/bin/${c}`, versionText: c === 'runc' ? 'runc version 1.1.5\nspec: 1.0.2-dev' : `${c} 1.0` }
@@ -233,18 +242,24 @@ describe('root, sudo, or neither', () => {
   });
 
   it.each<[string, Account, Finding['status'], Finding['status'], RegExp]>([
-    ['root', ROOT, 'ok', 'ok', /^root: the step "Run the container" and the container checks of lab runc run as root$/],
+    [
+      'root',
+      ROOT,
+      'ok',
+      'ok',
+      /^root: steps "Generate the runtime spec", "Run the container" and the container checks of lab runc run as root$/,
+    ],
     ['passwordless sudo', ADA_NOPASSWD, 'ok', 'ok', /^sudo without a password: .* in a terminal or headless$/],
     ['sudo that asks', ADA_SUDO, 'warn', 'warn', /^sudo asking for a password: .*a headless run .*cannot type it/],
     ['sudo that asked lately', ADA_TYPED, 'ok', 'warn', /^sudo asking for a password: /],
-    ['no sudo', ADA_ALONE, 'fail', 'fail', /^none: .* need root, and you have neither root nor sudo$/],
+    ['no sudo', ADA_ALONE, 'warn', 'ok', /^rootless: .* of lab runc run without root, in a user namespace/],
   ])('says how root steps run with %s', (_what, account, user, root, found) => {
     const diagnosis = doctor({ account });
     expect(statuses(diagnosis, 'user', 'lab.runc.root')).toEqual([user, root]);
     expect(check(diagnosis, 'lab.runc.root').found).toMatch(found);
     expect(check(diagnosis, 'lab.tags.root')).toMatchObject({ status: 'ok', found: 'lab tags needs no root' });
-    // Only the lack of any root stops the lab: sudo that asks is for terminals, and that is how labs are done.
-    expect(check(diagnosis, 'lab.runc').status).toBe(account === ADA_ALONE ? 'fail' : 'ok');
+    // Sudo that asks is for terminals, and that is how labs are done; without any root, lab 2 runs rootless.
+    expect(check(diagnosis, 'lab.runc').status).toBe('ok');
   });
 
   it('never advises running ocilab itself with sudo', () => {
@@ -269,13 +284,26 @@ describe('root, sudo, or neither', () => {
   });
 
   it('stops only the labs that need root when there is neither root nor sudo', () => {
-    const diagnosis = doctor({ account: ADA_ALONE });
+    const diagnosis = doctor({ account: ADA_ALONE }, [TAGS, RUNC_ROOT_ONLY]);
     expect(check(diagnosis, 'user')).toMatchObject({ status: 'fail' });
     expect(check(diagnosis, 'user').fix).toMatch(/add ada to the sudo group \(`usermod -aG sudo ada`\)/);
     expect(statuses(diagnosis, 'lab.tags', 'lab.runc')).toEqual(['ok', 'fail']);
-    expect(check(diagnosis, 'lab.runc').fix).toBe('see user, lab.runc.root');
+    expect(check(diagnosis, 'lab.runc').fix).toBe(
+      'see user, lab.runc.root, lab.runc.way.generate-the-runtime-spec, lab.runc.way.run-the-container',
+    );
     expect(diagnosis.ok).toBe(false);
     expect(doctor({ account: ADA_ALONE }, [TAGS]).ok).toBe(true);
+  });
+
+  it('lets lab 2 run rootless when there is neither root nor sudo, with only its rootless ways', () => {
+    const diagnosis = doctor({ account: ADA_ALONE });
+    expect(statuses(diagnosis, 'user', 'lab.runc.root', 'lab.runc')).toEqual(['warn', 'ok', 'ok']);
+    expect(check(diagnosis, 'user').found).toMatch(/\(lab runc can run rootless\)$/);
+    for (const step of ['generate-the-runtime-spec', 'run-the-container']) {
+      expect(check(diagnosis, `lab.runc.way.${step}`).found).toMatch(
+        /^ocilab uses rootless .*\(the only one that works here\); not usable here: root$/,
+      );
+    }
   });
 
   it.each([
@@ -424,7 +452,7 @@ describe('tools', () => {
     const diagnosis = doctor({ commands: ['curl', 'jq'] });
     expect(statuses(diagnosis, 'runtime.runc', 'tool.tar', 'lab.tags', 'lab.runc')).toEqual(['fail', 'fail', 'ok', 'fail']);
     expect(check(diagnosis, 'runtime.runc').found).toBe('runc is not installed; lab runc needs it');
-    expect(check(diagnosis, 'lab.runc').fix).toBe('see runtime.runc, tool.tar');
+    expect(check(diagnosis, 'lab.runc').fix).toBe('see runtime.runc, tool.tar, lab.runc.way.generate-the-runtime-spec');
   });
 
   it('does not hold a missing tool against a lab that does not use it', () => {

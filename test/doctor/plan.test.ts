@@ -60,11 +60,13 @@ describe('what doctor looks at for the labs', () => {
     const plan = planLab(runc, resolveVariables(runc, {}), '/w');
     expect(plan.wayActions.map((a) => [a.stepId, a.ways.map((w) => w.name)])).toEqual([
       ['build-the-root-filesystem', ['docker', 'podman', 'nerdctl', 'builtin']],
+      ['generate-the-runtime-spec', ['root', 'rootless']],
+      ['run-the-container', ['root', 'rootless']],
     ]);
   });
 
   it('probes the runtimes, the usual tools and what the labs name, but not the handlers', () => {
     const plans = [planLab(tags, resolveVariables(tags, {}), '/a'), planLab(runc, resolveVariables(runc, {}), '/b')];
-    expect(commandsToProbe(plans).sort()).toEqual(['crane', 'crun', 'curl', 'jq', 'ocilab', 'runc', 'tar']);
+    expect(commandsToProbe(plans).sort()).toEqual(['crane', 'crun', 'curl', 'jq', 'ocilab', 'runc', 'tar', 'unshare']);
   });
 });

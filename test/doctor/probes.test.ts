@@ -2,7 +2,6 @@
 // work against loopback servers and temporary directories only.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { examine, machineProbes, type Account, type Probes } from '../../src/doc
 import type { Lab } from '../../src/lab/model.js';
 import { parseLab } from '../../src/lab/parse.js';
 import { resolveVariables } from '../../src/lab/variables.js';
-import { serve, type FakeServer } from '../helpers/fake-registries.js';
+import { closedPort, serve, type FakeServer } from '../helpers/fake-registries.js';
 
 function shipped(file: string): Lab {
   const result = parseLab(readFileSync(join(import.meta.dirname, '..', '..', 'labs', file), 'utf8'), file);
@@ -35,9 +34,9 @@ function recordingProbes(account: Account): Probes & { asked: string[] } {
     handler: (name) => note(`handler ${name}`, {}),
     kernel: () => note('kernel', { cgroupFs: 'tmpfs', seccomp: { inStatus: true, filtersInStatus: true }, overlay: 'loaded' as const }),
     rootless: () => note('rootless', { userns: {} }),
-    ways: (ways, workdir, asRoot) =>
+    ways: (ways, workdir, access) =>
       note(
-        `ways ${ways.map((w) => w.name).join(',')} in ${workdir} as ${asRoot ? 'root' : 'user'}`,
+        `ways ${ways.map((w) => w.name).join(',')} in ${workdir} as ${access}`,
         ways.map((way) => ({ way, usable: true, reason: 'works here' })),
       ),
     registry: (urls) => note(`registry ${urls.join(' ')}`, [{ url: urls[0] as string, status: 200 }]),
@@ -66,6 +65,7 @@ describe('examine', () => {
         'handler nerdctl',
         'ways crane,curl in /w/tags as root',
         'ways docker,podman,nerdctl,builtin in /w/runc as root',
+        'ways root,rootless in /w/runc as root',
         'registry http://127.0.0.1:5000/v2/',
         'registry https://127.0.0.1:5000/v2/ http://127.0.0.1:5000/v2/',
         'disk /w/tags',
@@ -74,7 +74,11 @@ describe('examine', () => {
     );
     expect(probes.asked).not.toContain('command docker');
     expect(Object.keys(machine.labs)).toEqual(['tags', 'runc']);
-    expect(Object.keys(machine.labs.runc?.ways ?? {})).toEqual(['build-the-root-filesystem']);
+    expect(Object.keys(machine.labs.runc?.ways ?? {})).toEqual([
+      'build-the-root-filesystem',
+      'generate-the-runtime-spec',
+      'run-the-container',
+    ]);
   });
 
   it('looks at what rootless containers need only for a user who is not root', async () => {
@@ -83,7 +87,7 @@ describe('examine', () => {
     expect(asRoot.asked).not.toContain('rootless');
     const asUser = recordingProbes({ uid: 1000, name: 'ada', access: 'sudo-password' });
     expect((await examine(asUser, plans)).rootless).toEqual({ userns: {} });
-    expect(asUser.asked).toContain('ways docker,podman,nerdctl,builtin in /w/runc as user');
+    expect(asUser.asked).toContain('ways docker,podman,nerdctl,builtin in /w/runc as sudo-password');
   });
 
   it('asks a registry shared by two labs once', async () => {
@@ -93,16 +97,6 @@ describe('examine', () => {
     expect(probes.asked.filter((q) => q.startsWith('registry'))).toEqual(['registry http://127.0.0.1:5000/v2/']);
   });
 });
-
-/** A port on loopback that nobody listens on (the kernel picks it; the listener is closed again). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('the registry probe', () => {
   let registry: FakeServer;
@@ -138,9 +132,17 @@ describe('the registry probe', () => {
     ]);
   });
 
+  it('says when the name does not resolve, and when https meets a plain-HTTP server', async () => {
+    const plain = `${registry.url.replace(/^http:/, 'https:')}/v2/`;
+    expect(await machineProbes.registry(['http://nonexistent.invalid/v2/', plain])).toEqual([
+      { url: 'http://nonexistent.invalid/v2/', error: expect.stringMatching(/^the name does not resolve \(DNS/) },
+      { url: plain, error: 'no TLS there (a plain-HTTP server?)' },
+    ]);
+  });
+
   it('marks a port that fetch refuses, rather than calling the registry unreachable', async () => {
     expect(await machineProbes.registry(['http://127.0.0.1:6000/v2/'])).toEqual([
-      { url: 'http://127.0.0.1:6000/v2/', error: 'Node refuses to fetch from this port (browsers block it)', refusedPort: true },
+      { url: 'http://127.0.0.1:6000/v2/', error: 'Node.js refuses to connect to this port (browsers block it)', refusedPort: true },
     ]);
   });
 });

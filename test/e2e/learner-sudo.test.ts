@@ -240,9 +240,10 @@ describe.skipIf(skip)('lab 2 as a normal user with sudo', () => {
 });
 
 /**
- * Answers ocilab's prompts as a learner would until the lab ends: Enter on each step's first choice
- * (Run it, or Continue), builtin in the way chooser, Yes to the diff, the password when sudo asks, and
- * `hostname`, `ps`, `exit` in the container's shell.
+ * Answers ocilab's prompts as a learner would until the lab ends: Run it (or Continue) at each step,
+ * builtin for the rootfs and root for the spec and the run in the way
+ * choosers, Yes to the diff, the password when sudo asks, and `hostname`, `ps`, `exit` in the
+ * container's shell.
  */
 async function driveLab(terminal: Terminal, who: Learner, until?: 'shell'): Promise<void> {
   const markers = {
@@ -271,11 +272,14 @@ async function driveLab(terminal: Terminal, who: Learner, until?: 'shell'): Prom
         return;
       case 'step':
         if (++steps > 30) throw new Error(`ocilab keeps asking "What next?": a step does not pass. The screen:\n${screen}`);
-        await terminal.press('Enter');
+        await choose(terminal, markers.step, ['Run it', 'Continue']);
         break;
-      case 'chooser':
-        await chooseWay(terminal, 'builtin');
+      case 'chooser': {
+        // The rootfs step's chooser, or the spec's and the run's, which offer root and rootless.
+        const step = [...screen.matchAll(/"([^"]+)" can be done in several ways/g)].at(-1)?.[1];
+        await choose(terminal, markers.chooser, [step === 'Build the root filesystem' ? 'builtin' : 'root']);
         break;
+      }
       case 'edit':
         await terminal.press('Enter');
         break;
@@ -296,17 +300,17 @@ async function driveLab(terminal: Terminal, who: Learner, until?: 'shell'): Prom
   throw new Error(`the lab did not end within ${LAB_TIMEOUT_MS / 1000} s:\n${await terminal.screen()}`);
 }
 
-/** Moves the chooser's cursor to `name` and picks it. */
-async function chooseWay(terminal: Terminal, name: string): Promise<void> {
-  for (let moves = 0; moves < 8; moves++) {
+/** Moves the cursor of the latest prompt that shows `heading` to the first of `labels` it meets, and picks it. */
+async function choose(terminal: Terminal, heading: string, labels: string[]): Promise<void> {
+  const pointed = new RegExp(`^\\s*[❯▸>]\\s*(${labels.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\b`, 'm');
+  for (let moves = 0; moves < 10; moves++) {
     const screen = await terminal.screen();
-    const menu = screen.slice(screen.lastIndexOf('can be done in several ways'));
-    if (new RegExp(`^\\s*[❯▸>]\\s*${name}\\b`, 'm').test(menu)) {
+    if (pointed.test(screen.slice(screen.lastIndexOf(heading)))) {
       await terminal.press('Enter');
       return;
     }
     await terminal.press('Down');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`the way chooser never pointed at ${name}:\n${await terminal.screen()}`);
+  throw new Error(`the prompt "${heading}" never pointed at ${labels.join(' or ')}:\n${await terminal.screen()}`);
 }

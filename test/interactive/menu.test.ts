@@ -81,18 +81,20 @@ describe('interactive mode in a terminal', () => {
     await waitFor('Which lab?');
     await tmux('send-keys', '-t', session, 'Enter'); // lab 1: tags
 
-    // Each step asks "What next?" once; the first choice is the one we want: Continue on reading
-    // steps, Run it on the step that lists the tags.
+    // Each step asks "What next?" once: Continue on reading steps; on the step that lists the tags,
+    // the shell comes first and Run it second.
     let prompts = 0;
-    const answer = async (choice: string) => {
+    const answer = async (choice: string, downs = 0) => {
       prompts++;
-      const shown = await waitFor('What next?', prompts);
+      await waitFor('What next?', prompts);
+      for (let i = 0; i < downs; i++) await tmux('send-keys', '-t', session, 'Down');
+      const shown = await waitFor(new RegExp(`What next\\?[^]*▸ ${choice}`));
       expect(shown.slice(shown.lastIndexOf('What next?'))).toContain(`▸ ${choice}`);
       await tmux('send-keys', '-t', session, 'Enter');
     };
     await answer('Continue');
     await answer('Continue');
-    await answer('Run it');
+    await answer('Run it', 1);
     const afterRun = await waitFor('Step done.');
     for (const tag of TAGS) expect(afterRun).toMatch(new RegExp(`^${tag.replace('.', '\\.')}$`, 'm'));
     expect(afterRun).toMatch(/✓ The registry returned at least one tag/);

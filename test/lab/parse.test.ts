@@ -111,6 +111,15 @@ sudo runc run demo
     });
   });
 
+  it.each([
+    ['every way needs root', ['"root": true', '"root": true'], true],
+    ['one way needs no root', ['"root": true', '"root": false'], false],
+    ['no way needs root', ['"root": false', '"root": false'], false],
+  ])('marks a step with ways as needing root only when %s', (_, roots, needsRoot) => {
+    const ways = roots.map((root, i) => `\`\`\`sh {"run": true, "way": "w${i}", ${root}}\nrunc run demo\n\`\`\`\n`).join('\n');
+    expect(labOf(lab(`## Run it\n\n${ways}`)).steps[0]!.root).toBe(needsRoot);
+  });
+
   it('reads edits and every kind of check with its line', () => {
     const parsed = labOf(
       lab(`## Edit
@@ -150,6 +159,42 @@ sudo runc run demo
   it('ignores ## inside code blocks', () => {
     const parsed = labOf(lab('## One\n\n```md\n## not a step\n```\n'));
     expect(parsed.steps.map((s) => s.title)).toEqual(['One']);
+  });
+});
+
+/** A step with a command and a file check, to hang diagnoses on; a diagnoses block after it starts on BODY_LINE + 10. */
+const DIAGNOSED = '## S\n\n```sh {"run": true}\ntouch a\n```\n\n```yaml {"checks": true}\n- file: a\n```\n\n';
+
+describe('parseLab: diagnoses', () => {
+  it('reads each diagnosis with its line and conditions, and shows none of them', () => {
+    const parsed = labOf(
+      lab(`${DIAGNOSED}\`\`\`yaml {"diagnoses": true}
+- when: { check: file, typed: '\\btouch\\b', lacks: ' a$', exit: nonzero, output: denied, exists: b, vars: { host: example.org }, user: normal }
+  say: Touch a, not b, on \${host}.
+- when: { fact: registry-unreachable }
+  say: Nobody answers.
+\`\`\`
+`),
+    );
+    const step = parsed.steps[0]!;
+    expect(step.diagnoses).toEqual([
+      {
+        line: BODY_LINE + 11,
+        when: {
+          check: 'file',
+          typed: '\\btouch\\b',
+          lacks: ' a$',
+          exit: 'nonzero',
+          output: 'denied',
+          exists: 'b',
+          vars: { host: 'example.org' },
+          user: 'normal',
+        },
+        say: 'Touch a, not b, on ${host}.',
+      },
+      { line: BODY_LINE + 13, when: { fact: 'registry-unreachable' }, say: 'Nobody answers.' },
+    ]);
+    expect(step.content.map((segment) => segment.kind)).toEqual(['command', 'checks']);
   });
 });
 
@@ -196,6 +241,46 @@ describe('parseLab: problems with file:line', () => {
     ['an edit that is not JSON', '## S\n\n```json {"edit": "config.json"}\n{ nope }\n```\n', /the edit is not valid JSON/],
     ['a lab with no steps', 'Only an intro.\n', /a lab needs at least one step/],
     ['two purposes in one block', '## S\n\n```sh {"run": true, "checks": true}\nx\n```\n', /a code block does one thing/],
+    [
+      'a diagnosis without conditions',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: {}\n  say: Hm.\n\`\`\`\n`,
+      /diagnosis: when: say when: at least one condition/,
+    ],
+    [
+      'a diagnosis with an unknown condition',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { typo: x }\n  say: Hm.\n\`\`\`\n`,
+      /diagnosis: when: unknown field 'typo'/,
+    ],
+    [
+      'a diagnosis naming a check the step does not have',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { check: probe }\n  say: Hm.\n\`\`\`\n`,
+      new RegExp(`^${BODY_LINE + 11}: diagnosis: this step has no check 'probe'`),
+    ],
+    [
+      'a diagnosis with a broken pattern',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { typed: '(' }\n  say: Hm.\n\`\`\`\n`,
+      /diagnosis: when.typed: not a valid regular expression/,
+    ],
+    [
+      'a diagnosis with an unknown fact',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { fact: sunny }\n  say: Hm.\n\`\`\`\n`,
+      /diagnosis: when.fact/,
+    ],
+    [
+      'a diagnosis that names an unknown variable',
+      `${DIAGNOSED}\`\`\`yaml {"diagnoses": true}\n- when: { vars: { nope: x } }\n  say: Hm.\n\`\`\`\n`,
+      /\$\{nope\} is not a variable of this lab/,
+    ],
+    [
+      'diagnoses in a reading step',
+      '## S\n\nJust words.\n\n```yaml {"diagnoses": true}\n- when: { typed: x }\n  say: Hm.\n```\n',
+      /diagnoses explain a failed attempt, but this step has neither commands nor checks/,
+    ],
+    [
+      'an output check with a broken typed pattern',
+      '## S\n\n```sh {"run": true, "readonly": true}\nls\n```\n\n```yaml {"checks": true}\n- output: step\n  typed: "["\n```\n',
+      /output check: typed: not a valid regular expression/,
+    ],
   ];
   it.each(cases)('reports %s', (_name, body, expected) => {
     expect(problemsOf(lab(body))).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
@@ -260,10 +345,22 @@ describe('the shipped labs', () => {
     expect(parsed.steps.flatMap((s) => s.checks).map((c) => c.kind)).toContain('tags');
   });
 
-  it('lab 02 offers docker, podman, nerdctl and ocilab pull, and probes the running container', () => {
+  it('lab 02 offers docker, podman, nerdctl and ocilab pull, root and rootless, and probes the running container', () => {
     const parsed = labOf(readFileSync('labs/02-runc.md', 'utf8'));
-    const ways = parsed.steps.flatMap((s) => s.actions).flatMap((a) => (a.kind === 'ways' ? a.ways.map((w) => w.name) : []));
-    expect(ways).toEqual(['docker', 'podman', 'nerdctl', 'builtin']);
+    const ways = parsed.steps
+      .map((s) => s.actions.flatMap((a) => (a.kind === 'ways' ? a.ways.map((w) => w.name) : [])))
+      .filter((w) => w.length);
+    expect(ways).toEqual([
+      ['docker', 'podman', 'nerdctl', 'builtin'],
+      ['root', 'rootless'],
+      ['root', 'rootless'],
+    ]);
+    // Only the root ways need root, so no step of lab 2 does, and neither does the lab.
+    expect(
+      parsed.steps.flatMap((s) => s.actions).flatMap((a) => (a.kind === 'ways' ? a.ways.filter((w) => w.root).map((w) => w.name) : [])),
+    ).toEqual(['root', 'root']);
+    expect(parsed.steps.some((s) => s.root)).toBe(false);
+    expect(parsed.requires.root).toBe(false);
     expect(parsed.variables.find((v) => v.name === 'img')?.default).toBe('busybox');
     const probes = parsed.steps.flatMap((s) => s.checks).filter((c) => c.kind === 'probe');
     expect(probes.map((p) => (p.kind === 'probe' ? p.args[0] : ''))).toEqual(expect.arrayContaining(['hostname', 'ps']));

@@ -53,6 +53,14 @@ describe('listTags against scripted registries', () => {
     expect(hub.auth.requests).toHaveLength(1);
   });
 
+  it('tells the caller that the registry answered the list with a redirect', async () => {
+    const k8s = closeLater(await startK8sLike(REPO, TAGS));
+    const redirects: string[] = [];
+    const onRedirect = ({ to, status }: { to: URL; status: number }) => redirects.push(`${status} ${to.origin}`);
+    expect(await listTags(at(k8s.front.url), { transport: transport(), onRedirect })).toEqual(TAGS);
+    expect(redirects).toEqual([`307 ${k8s.backend.url}`]);
+  });
+
   it('follows a 307 to another host, as registry.k8s.io sends, without the token of the first host', async () => {
     const k8s = closeLater(await startK8sLike(REPO, TAGS, true));
     expect(await listTags(at(k8s.front.url), { transport: transport() })).toEqual(TAGS);

@@ -2,9 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidReferenceError, RegistryError } from '../../src/oci/errors.js';
+import { InvalidReferenceError, RegistryError, UnreachableError } from '../../src/oci/errors.js';
+import type { NetworkFailure } from '../../src/oci/network.js';
 import { parseChallenges, retryAfterMs, Transport, type TransportOptions } from '../../src/oci/transport.js';
-import { serve, startDockerHubLike, startK8sLike, startOverloaded, startRefusing } from '../helpers/fake-registries.js';
+import { closedPort, serve, startDockerHubLike, startK8sLike, startOverloaded, startRefusing } from '../helpers/fake-registries.js';
 
 const REPO = 'library/busybox';
 const TAGS = ['1.36', 'latest'];
@@ -80,6 +81,16 @@ describe('Transport: where requests go', () => {
   ])('asks %s (insecure: %s) at %s', async (host, insecure, expected) => {
     const { fetch, calls } = recordingFetch();
     await transport({ fetch, insecure }).transport.request({ host, repository: 'x/y' }, 'tags/list');
+    expect(calls.map((c) => c.url)).toEqual([expected]);
+  });
+
+  it.each([
+    ['127.0.0.1:5000', 'https', 'https://127.0.0.1:5000/v2/x/y/tags/list'],
+    ['registry.lan:5000', 'http', 'http://registry.lan:5000/v2/x/y/tags/list'],
+    ['registry.k8s.io', 'https', 'https://registry.k8s.io/v2/x/y/tags/list'],
+  ] as const)('asks %s with the scheme it is given (%s)', async (host, scheme, expected) => {
+    const { fetch, calls } = recordingFetch();
+    await transport({ fetch, scheme, insecure: scheme === 'http' }).transport.request({ host, repository: 'x/y' }, 'tags/list');
     expect(calls.map((c) => c.url)).toEqual([expected]);
   });
 
@@ -260,6 +271,25 @@ describe('Transport: redirects', () => {
     expect(k8s.backend.requests.map((r) => r.path)).toEqual([`/v2/${REPO}/tags/list`, `/v2/${REPO}/tags/list?last=1.36`]);
   });
 
+  it('tells the caller of each redirect it follows: from where, to where, with which status', async () => {
+    const k8s = closeLater(await startK8sLike(REPO, TAGS, true));
+    const redirects: { from: string; to: string; status: number }[] = [];
+    const onRedirect = ({ from, to, status }: { from: URL; to: URL; status: number }) =>
+      redirects.push({ from: from.href, to: to.href, status });
+    await (await transport().transport.request(at(k8s.front.url), 'tags/list', { onRedirect })).body?.cancel();
+    // The first answer is the token challenge; only the second, with the token, redirects.
+    expect(redirects).toEqual([
+      { from: `${k8s.front.url}/v2/${REPO}/tags/list`, to: `${k8s.backend.url}/v2/${REPO}/tags/list`, status: 307 },
+    ]);
+  });
+
+  it('tells of no redirect when the registry answers directly', async () => {
+    const registry = closeLater(await serve((_req, res) => res.end('{}')));
+    const redirects: unknown[] = [];
+    await (await transport().transport.request(at(registry.url), 'tags/list', { onRedirect: (r) => redirects.push(r) })).body?.cancel();
+    expect(redirects).toEqual([]);
+  });
+
   it('refuses a redirect from https to plain http', async () => {
     const { fetch } = recordingFetch(() => new Response(null, { status: 307, headers: { Location: 'http://mirror.example/v2/' } }));
     const error = await failure(transport({ fetch }).transport.request({ host: 'registry.example', repository: 'x' }, 'tags/list'));
@@ -402,6 +432,23 @@ describe('Transport: errors say what the registry said', () => {
         `^Could not reach ${server.url} while listing the tags of ${REPO}: .*ECONNREFUSED.*\\. Nothing answers there: check the address and port`,
       ),
     );
+  });
+
+  it.each<[string, () => Promise<string>, TransportOptions, NetworkFailure]>([
+    ['a closed port', async () => `http://127.0.0.1:${await closedPort()}`, {}, 'connection-refused'],
+    ['a name that does not resolve', async () => 'http://nonexistent.invalid', { insecure: true }, 'name-not-resolved'],
+    [
+      'https to a plain-HTTP server',
+      async () => closeLater(await serve((_req, res) => res.end('{}'))).url.replace(/^http:/, 'https:'),
+      { scheme: 'https' },
+      'tls-to-plain-http',
+    ],
+  ])('says why it could not reach %s, in an UnreachableError', async (_name, address, options, expected) => {
+    const url = new URL(await address());
+    const error = await failure(transport(options).transport.request(at(url.href), 'tags/list'));
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as UnreachableError).network.failure).toBe(expected);
+    expect((error as UnreachableError).url.origin).toBe(url.origin);
   });
 
   it('gives up when cancelled, with the abort rather than a registry error', async () => {

@@ -4,7 +4,17 @@ import type { Check, Step } from '../../src/lab/model.js';
 import { createRenderer } from '../../src/render/terminal.js';
 
 const probe = (title: string): Check => ({ kind: 'probe', line: 1, bundle: '.', args: ['hostname'], title });
-const step = { id: 's', title: 'Run the container', line: 1, content: [], actions: [], hints: [], checks: [], root: true } as Step;
+const step: Step = {
+  id: 's',
+  title: 'Run the container',
+  line: 1,
+  content: [],
+  actions: [],
+  hints: [],
+  checks: [],
+  diagnoses: [],
+  root: true,
+};
 
 describe('check results', () => {
   it('says a reason once when the next checks cannot run for the same one', async () => {

@@ -194,9 +194,9 @@ describe('running the lab', () => {
     const lab = makeLab(
       '## Pick\n\n```sh {"run": true, "way": "plain", "needs": ["sh"]}\ntouch way\n```\n\n```sh {"run": true, "way": "other", "needs": ["sh"]}\ntouch way\n```\n\n```yaml {"checks": true}\n- file: way\n```\n',
     );
-    await expect(prove(lab, { use: 'plian' })).rejects.toThrow(UsageError);
-    await expect(prove(lab, { use: 'plian' })).rejects.toThrow("Lab 't' has no way named 'plian'; its ways are: plain, other.");
-    const report = await prove(lab, { use: 'other' });
+    await expect(prove(lab, { use: ['plian'] })).rejects.toThrow(UsageError);
+    await expect(prove(lab, { use: ['other', 'plian'] })).rejects.toThrow("Lab 't' has no way named 'plian'; its ways are: plain, other.");
+    const report = await prove(lab, { use: ['other'] });
     expect(report.steps[0]).toMatchObject({ status: 'proven', way: 'other' });
   });
 });

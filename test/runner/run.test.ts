@@ -182,8 +182,23 @@ describe('ways', () => {
   });
 
   it('uses the way named with --use', async () => {
-    await run(lab(), { use: 'broken' });
+    await run(lab(), { use: ['broken'] });
     expect(await readFile(join(workdir, 'way.txt'), 'utf8')).toBe('broken\n');
+  });
+
+  it('takes, of several ways named with --use, the first that each step offers', async () => {
+    const two = makeLab(
+      '## Fetch\n\n' +
+        '```sh {"run": true, "way": "tool", "needs": ["sh"]}\necho tool > fetch.txt\n```\n\n' +
+        '```sh {"run": true, "way": "builtin", "needs": ["sh"]}\necho builtin > fetch.txt\n```\n\n' +
+        '## Start\n\n' +
+        '```sh {"run": true, "way": "root", "needs": ["sh"]}\necho root > start.txt\n```\n\n' +
+        '```sh {"run": true, "way": "rootless", "needs": ["sh"]}\necho rootless > start.txt\n```\n',
+    );
+    const { progress } = await run(two, { use: ['builtin', 'rootless'] });
+    expect(await readFile(join(workdir, 'fetch.txt'), 'utf8')).toBe('builtin\n');
+    expect(await readFile(join(workdir, 'start.txt'), 'utf8')).toBe('rootless\n');
+    expect([progress.steps.fetch?.way, progress.steps.start?.way]).toEqual(['builtin', 'rootless']);
   });
 
   it('explains when no way works', async () => {
@@ -202,12 +217,12 @@ describe('interactive runs', () => {
         step('Make b', 'touch b', '- file: b'),
     );
 
-  it('offers hints one at a time, then runs, and records hints and attempts', async () => {
+  it('offers the shell first, hints one at a time, then runs, and records hints and attempts', async () => {
     const prompter = scripted(['next', 'hint', 'hint', 'run', 'skip']);
     const { events, progress } = await run(lab(), { mode: 'interactive', prompter });
     expect(prompter.offered[0]).toEqual(['next', 'quit']);
-    expect(prompter.offered[1]).toEqual(['run', 'self', 'hint', 'skip', 'quit']);
-    expect(prompter.offered[3]).toEqual(['run', 'self', 'skip', 'quit']);
+    expect(prompter.offered[1]).toEqual(['shell', 'run', 'self', 'hint', 'skip', 'quit']);
+    expect(prompter.offered[3]).toEqual(['shell', 'run', 'self', 'skip', 'quit']);
     expect(events.flatMap((e) => (e.type === 'hint' ? [e.text] : []))).toEqual(['First hint.', 'Second hint.']);
     expect(progress.steps['read-me']?.status).toBe('read');
     expect(progress.steps['make-a']).toMatchObject({ status: 'passed', hints: 2, attempts: 1 });

@@ -25,7 +25,8 @@ Checks lab files and reports every problem as file:line: message.`,
       const result = parseLab(text, file);
       if (result.ok) {
         const checks = result.lab.steps.reduce((n, s) => n + s.checks.length, 0);
-        out(`✓ ${file}: ${result.lab.steps.length} steps, ${checks} checks\n`);
+        const diagnoses = result.lab.steps.reduce((n, s) => n + s.diagnoses.length, 0);
+        out(`✓ ${file}: ${result.lab.steps.length} steps, ${checks} checks, ${diagnoses} diagnoses\n`);
       } else {
         for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
         problems += result.problems.length;

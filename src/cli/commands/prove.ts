@@ -19,7 +19,8 @@ pass, each as file:line. Your own progress and workspace for the lab are not tou
 Stops at the first step that does not pass after its commands, as \`ocilab run --yes\` does.
 
 Options:
-      --use <way>             use this way wherever a step offers it (e.g. podman, curl)
+      --use <way>             use this way wherever a step offers it (e.g. podman, curl);
+                              repeatable: each step takes the first it offers
       --var <name=value>      set a lab variable (repeatable)
       --keep-going            go on after a step that does not pass
       --keep                  keep the throwaway workspace and print where it is
@@ -30,7 +31,7 @@ Exit status: 0 every check is proven, 1 some check is not (or a step's commands 
 2 bad usage or an invalid lab file. See docs/proving-labs.md.`,
   options: {
     var: { type: 'string', multiple: true },
-    use: { type: 'string' },
+    use: { type: 'string', multiple: true },
     'keep-going': { type: 'boolean' },
     keep: { type: 'boolean' },
     json: { type: 'boolean' },

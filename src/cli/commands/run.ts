@@ -1,5 +1,5 @@
 // ocilab run <lab>: a lab step by step, interactive on a terminal, headless otherwise.
-import { CancelledError } from '../../errors.js';
+import { CancelledError, STOPPED } from '../../errors.js';
 import type { Mode } from '../../runner/events.js';
 import { defineCommand, EXIT } from '../args.js';
 import { findLab } from '../catalog.js';
@@ -21,7 +21,8 @@ Progress is saved after every step; running the lab again goes on where you stop
 Options:
   -y, --yes                   headless: run every step without asking
       --keep-going            headless: go on after a failed step
-      --use <way>             use this way wherever a step offers it (e.g. podman, docker, curl)
+      --use <way>             use this way wherever a step offers it (e.g. podman, docker, curl);
+                              repeatable: each step takes the first it offers (--use builtin --use rootless)
       --workdir <dir>         the workspace (default ~/ocilab/<lab-id>)
       --var <name=value>      set a lab variable (repeatable)
   -h, --help                  show this help`,
@@ -32,7 +33,7 @@ Options:
 
 export async function runLabCommand(
   reference: string,
-  flags: { yes?: boolean; 'keep-going'?: boolean; use?: string; workdir?: string; var?: string[] },
+  flags: { yes?: boolean; 'keep-going'?: boolean; use?: string[]; workdir?: string; var?: string[] },
 ): Promise<number> {
   const lab = await findLab(reference);
   const { workdir, progress, vars } = await openSession(lab, flags);
@@ -62,7 +63,7 @@ export async function runLabCommand(
     return outcome.passed ? EXIT.ok : EXIT.failed;
   } catch (error) {
     if (signal.aborted && !(error instanceof CancelledError)) {
-      throw new CancelledError(`Stopped. Your progress is saved; \`ocilab run ${lab.id}\` goes on from here.`);
+      throw new CancelledError(STOPPED(lab.id));
     }
     throw error;
   } finally {

@@ -28,7 +28,7 @@ export const useColor = () => !process.env.NO_COLOR && process.stdout.isTTY === 
 export const WORKSPACE_OPTIONS = {
   workdir: { type: 'string' },
   var: { type: 'string', multiple: true },
-  use: { type: 'string' },
+  use: { type: 'string', multiple: true },
 } as const;
 
 export function defaultWorkdir(lab: Lab): string {
@@ -84,6 +84,17 @@ export function onCancel(): { signal: AbortSignal; dispose(): void } {
       for (const signal of CANCEL_SIGNALS) process.off(signal, abort);
     },
   };
+}
+
+/** The id of the shipped lab whose progress changed last, or undefined when none was started. */
+export async function lastLabWorkedOn(): Promise<string | undefined> {
+  const { shippedLabs } = await import('../catalog.js');
+  let latest: { id: string; at: string } | undefined;
+  for (const lab of await shippedLabs()) {
+    const progress = await loadProgress(lab.id);
+    for (const step of Object.values(progress?.steps ?? {})) if (!latest || step.at > latest.at) latest = { id: lab.id, at: step.at };
+  }
+  return latest?.id;
 }
 
 /** "(step 3 of 7)", "(done)" or the lab's duration when it was never started. */

@@ -16,14 +16,14 @@ user they run runc with sudo, which on a terminal may ask for your password once
 Options:
       --workdir <dir>         the workspace (default: the lab's saved one, else ~/ocilab/<lab-id>)
       --var <name=value>      set a lab variable (repeatable)
-      --use <way>             the way to re-run read-only commands with
+      --use <way>             the way to re-run read-only commands with (repeatable, as for run)
       --json                  print one JSON object instead of a report
   -h, --help                  show this help`,
   options: { ...WORKSPACE_OPTIONS, json: { type: 'boolean' } },
   args: { min: 1, max: 1, usage: '`ocilab verify` takes one lab: a number, an id or a path, e.g. `ocilab verify 2`.' },
   async run([reference], flags) {
     const lab = await findLab(reference as string);
-    const { workdir, vars } = await openSession(lab, flags);
+    const { workdir, vars, progress } = await openSession(lab, flags);
     const { verifyLab } = await import('../../runner/verify.js');
     const c = new Chalk({ level: useColor() ? 1 : 0 });
     const { signal, dispose } = onCancel();
@@ -37,6 +37,7 @@ Options:
         workdir,
         vars,
         signal,
+        progress,
         interactive: process.stdin.isTTY === true,
         // With --json, stdout is for the JSON alone.
         onNotice: (level, message) =>
@@ -58,10 +59,12 @@ Options:
       });
       if (signal.aborted) throw new CancelledError();
       if (flags.json) {
-        const steps = report.steps.map(({ id, title, status, checks }) => ({
+        const steps = report.steps.map(({ id, title, status, checks, how, commands }) => ({
           id,
           title,
           status,
+          how,
+          commands,
           checks: checks.map(({ kind, status: s, message, expected, actual, hint }) => ({
             kind,
             status: s,
