@@ -43,6 +43,13 @@ describe('module boundaries', () => {
     }
   });
 
+  it('lets sys/ import only Node built-ins, execa and its own modules', () => {
+    for (const file of inside('sys')) {
+      const foreign = file.imports.filter((i) => !i.startsWith('node:') && !i.startsWith('./') && i !== 'execa');
+      expect(foreign, file.path).toEqual([]);
+    }
+  });
+
   it('leaves enquirer, argv and the exit status to cli/', () => {
     for (const file of files.filter((f) => !f.path.startsWith('cli/'))) {
       expect(file.imports, file.path).not.toContain('enquirer');

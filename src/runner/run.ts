@@ -15,7 +15,7 @@ import type { Emit, How, Mode, StepStatus } from './events.js';
 import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
 import { openShell } from './shell.js';
-import { commandSudo, letSudoAsk, NO_ROOT_WARNING, quietSudo, SUDO_HEADLESS_WARNING, SUDO_NEEDS_TERMINAL } from './sudo.js';
+import { commandSudo, holdCleanup, letSudoAsk, NO_ROOT_WARNING, quietSudo, SUDO_HEADLESS_WARNING, SUDO_NEEDS_TERMINAL } from './sudo.js';
 import { bound, keepCommands } from './transcript.js';
 import { assessWays, wantedWay } from './ways.js';
 
@@ -307,6 +307,10 @@ class LabRun {
       return true;
     }
     if (command.root && this.privilege === 'none') throw new EnvironmentError(NEEDS_ROOT(command.script));
+    const held =
+      command.root && command.cleanup && mode === 'interactive' && this.privilege === 'sudo-password'
+        ? await holdCleanup(command.cleanup, { cwd: workdir, env: vars, emit, signal })
+        : undefined;
     emit({ type: 'command-start', command });
     const began = Date.now();
     try {
@@ -341,13 +345,14 @@ class LabRun {
       if (result.cancelled) throw new CancelledError(STOPPED(this.lab.id));
       return result.exitCode === 0;
     } finally {
-      if (command.cleanup) await this.runCleanup(command.cleanup);
+      if (held) await held.release();
+      else if (command.cleanup) await this.runCleanup(command.cleanup);
     }
   }
 
   private async runCleanup(script: string): Promise<void> {
     const { workdir, vars } = this.options;
-    // `sudo -n` in ocilab's session: the timestamp sudo just kept for the learner's terminal counts.
+    // `sudo -n` in ocilab's session: the timestamp sudo keeps for the learner's terminal counts.
     await runScript(script, { cwd: workdir, env: vars, timeoutMs: CLEANUP_TIMEOUT_MS, sudo: quietSudo(this.privilege) });
   }
 

@@ -26,6 +26,10 @@ export interface RunOptions {
   /** Aborting ends the process group. */
   signal?: AbortSignal;
   input?: string;
+  /** Give the child a pipe as stdin, kept open until this settles (or ocilab is gone): a child can wait for that. */
+  stdinOpenUntil?: Promise<unknown>;
+  /** Let the child live on when ocilab exits (it is not ended then, as children otherwise are). */
+  outlive?: boolean;
 }
 
 export interface RunResult {
@@ -48,7 +52,8 @@ export async function runProcess(file: string, args: readonly string[], options:
   // A child in its own process group can be ended with everything it started. A child that owns the
   // terminal must stay in ours, or reading the terminal would stop it (SIGTTIN); Ctrl-C reaches it directly.
   const ownGroup = !tty && !options.inSession;
-  const stdin = tty || options.inheritStdin ? 'inherit' : input === undefined ? 'ignore' : 'pipe';
+  const held = options.stdinOpenUntil;
+  const stdin = tty || options.inheritStdin ? 'inherit' : input === undefined && !held ? 'ignore' : 'pipe';
   const child = execa(file, args, {
     cwd,
     env: env ?? {},
@@ -62,7 +67,10 @@ export async function runProcess(file: string, args: readonly string[], options:
     encoding: 'utf8',
     stripFinalNewline: false,
     buffer: true,
+    ...(options.outlive ? { cleanup: false } : {}),
   });
+
+  if (held && !tty) void held.finally(() => child.stdin?.end());
 
   let output = '';
   const collect = (stream: 'stdout' | 'stderr') => (data: Buffer | string) => {
@@ -163,6 +171,11 @@ const SUDO_FUNCTIONS: Record<SudoMode, string | undefined> = {
   'no-prompt': 'sudo() { command sudo -n "$@"; }',
   terminal: undefined,
 };
+
+/** A script for a root shell (`sudo -n bash -c`, say): `sudo` in it is a plain call. */
+export function asRootScript(script: string): string {
+  return `${SUDO_FUNCTIONS['as-root'] as string}\n${script}`;
+}
 
 /** The script calls sudo; a mention in a comment or a path counts too, which costs only the process group. */
 export function callsSudo(script: string): boolean {

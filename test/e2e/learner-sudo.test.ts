@@ -4,6 +4,7 @@
 // told what to do. Then ocilab started with sudo anyway, and what doctor says for each of them.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushBusybox } from '../helpers/image.js';
 import { asLearner, learner, learnerOcilab, learnersUsable, type Learner } from '../helpers/learners.js';
@@ -22,6 +23,25 @@ const LAB_TIMEOUT_MS = 240_000;
 interface ReportJson {
   user: string;
   labs: { id: string; state: string; steps: { id: string; kind: string; status: string; checks: { status: string }[] }[] }[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The command lines of the learner's running processes (zombies, which this machine's init may never reap, aside). */
+async function processesOf(who: Learner): Promise<string[]> {
+  const listed = await execa('ps', ['-u', String(who.uid), '-o', 'stat=,args='], { reject: false });
+  return listed.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('Z') && !line.includes('tmux'))
+    .map((line) => line.replace(/^\S+\s+/, ''));
+}
+
+/** Containers runc (as root, where `sudo runc` keeps them) knows from bundles in the learner's home. */
+async function containersOf(who: Learner): Promise<string[]> {
+  const listed = await execa('runc', ['list', '--format', 'json'], { reject: false });
+  const containers = (JSON.parse(listed.stdout || 'null') ?? []) as { id: string; bundle: string }[];
+  return containers.filter((c) => c.bundle.startsWith(`${who.home}/`)).map((c) => `${c.id} (${c.bundle})`);
 }
 
 /** Files under `dir`, recursively (what the learner's state directory holds). */
@@ -104,7 +124,7 @@ describe.skipIf(skip)('lab 2 as a normal user with sudo', () => {
   );
 
   it(
-    'stops headless where sudo wants a password, saying what to do, and never to run ocilab with sudo',
+    'stops headless where sudo wants a password, saying what to do, and never to run ocilab with sudo; verify in a terminal then passes',
     async () => {
       const who = await learner('sudo-password');
       const result = await asLearner(who, [learnerOcilab, 'run', '2', '--yes', '--use', 'builtin', '--var', `img=${image}`]);
@@ -114,6 +134,20 @@ describe.skipIf(skip)('lab 2 as a normal user with sudo', () => {
       expect(result.all).not.toMatch(/sudo ocilab/);
       // The steps before it were done and kept.
       expect((await stat(join(who.home, 'ocilab', 'runc', 'config.json'))).uid).toBe(who.uid);
+
+      // What the message advises works: `ocilab verify` in a terminal lets sudo ask, then checks it all.
+      const terminal = await Terminal.open(who);
+      try {
+        await terminal.line(`${learnerOcilab} verify 2 --var img=${image}; echo "verify exited with $?"`);
+        await terminal.waitFor('[sudo] password for');
+        await terminal.line(who.password);
+        const screen = await terminal.waitFor(/verify exited with \d+/, 1, LAB_TIMEOUT_MS);
+        expect(screen).toContain('Every check passed.');
+        expect(screen).toContain('verify exited with 0');
+        expect(await terminal.count('[sudo] password for')).toBe(1);
+      } finally {
+        await terminal.close();
+      }
     },
     LAB_TIMEOUT_MS,
   );
@@ -143,6 +177,35 @@ describe.skipIf(skip)('lab 2 as a normal user with sudo', () => {
       }
       // The learner goes on without sudo: their own ocilab sees the lab done.
       await expectLabDone(who);
+    },
+    LAB_TIMEOUT_MS,
+  );
+
+  it(
+    'keeps the progress and leaves no container when the terminal closes while the container shell is open',
+    async () => {
+      const who = await learner('sudo-password');
+      const terminal = await Terminal.open(who);
+      try {
+        await terminal.line(`${learnerOcilab} run 2 --var img=${image}`);
+        await driveLab(terminal, {
+          who,
+          timeoutMs: LAB_TIMEOUT_MS,
+          untilShell: true,
+          wayFor: (step) => (step === 'Build the root filesystem' ? 'builtin' : 'root'),
+        });
+      } finally {
+        await terminal.close();
+      }
+      // ocilab got SIGHUP, wrote to a terminal that is gone, and still went on to save and clean up.
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && (await processesOf(who)).some((p) => p.includes('ocilab'))) await sleep(200);
+      expect(await processesOf(who)).toEqual([]);
+      const progress = JSON.parse(await readFile(join(who.home, '.local', 'state', 'ocilab', 'progress', 'runc.json'), 'utf8')) as {
+        steps: Record<string, { status: string }>;
+      };
+      expect(progress.steps['edit-config-json']?.status).toBe('passed');
+      expect(await containersOf(who)).toEqual([]);
     },
     LAB_TIMEOUT_MS,
   );

@@ -10,6 +10,8 @@ export interface DriveOptions {
   /** Who answers sudo's password prompt, if it asks. */
   who?: Learner;
   timeoutMs: number;
+  /** Stop once the container's shell shows its prompt, instead of typing in it. */
+  untilShell?: boolean;
 }
 
 /** Answers every prompt until ocilab exits; returns the way chosen in each chooser, as "step: way". */
@@ -61,6 +63,7 @@ export async function driveLab(terminal: Terminal, options: DriveOptions): Promi
         await terminal.line(options.who.password);
         break;
       case 'shell':
+        if (options.untilShell) return chosen;
         await terminal.line('hostname');
         await terminal.waitFor(/^runc-demo\s*$/m);
         await terminal.line('ps');

@@ -5,7 +5,22 @@ import { parseVarFlags, resolveVariables } from '../../lab/variables.js';
 import { loadProgress, newProgress, resumeIndex, stateDir, type LabProgress } from '../../runner/progress.js';
 import { learner } from '../../sys/learner.js';
 
-export const out = (text: string) => process.stdout.write(text);
+/**
+ * Set once stdout or stderr failed: a terminal that closed answers writes with EIO, a pipe whose reader
+ * left with EPIPE. Nobody is there to read, and the run must still save progress and clean up.
+ */
+let outputClosed = false;
+
+export const out = (text: string) => {
+  if (!outputClosed) process.stdout.write(text);
+};
+
+function survive(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', () => {
+    outputClosed = true;
+  });
+}
 
 export const useColor = () => !process.env.NO_COLOR && process.stdout.isTTY === true;
 
@@ -47,17 +62,26 @@ export async function openSession(lab: Lab, flags: { workdir?: string; var?: str
   return { workdir, progress, vars: resolveVariables(lab, progress.vars) };
 }
 
-/** Aborts on Ctrl-C (SIGINT) and SIGTERM, so running children are ended and progress is saved. */
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Aborts on Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal closed), so running children are ended,
+ * cleanups run and progress is saved; output that can no longer be written is dropped rather than fatal.
+ */
 export function onCancel(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const abort = () => controller.abort();
-  process.on('SIGINT', abort);
-  process.on('SIGTERM', abort);
+  const abort = (signal: NodeJS.Signals) => {
+    // After a hangup the terminal is gone: writing to it would only fail.
+    if (signal === 'SIGHUP') outputClosed = true;
+    controller.abort();
+  };
+  survive(process.stdout);
+  survive(process.stderr);
+  for (const signal of CANCEL_SIGNALS) process.on(signal, abort);
   return {
     signal: controller.signal,
     dispose() {
-      process.off('SIGINT', abort);
-      process.off('SIGTERM', abort);
+      for (const signal of CANCEL_SIGNALS) process.off(signal, abort);
     },
   };
 }
