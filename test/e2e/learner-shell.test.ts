@@ -1,7 +1,8 @@
 // A normal user whose sudo asks for a password does labs 1 and 2 by typing every command in ocilab's
 // shell, in a real terminal (tmux), as a learner would: the shipped diagnoses appear for the typical
 // mistakes, the steps pass on what they typed, and the report shows how each step was done.
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { startK8sLike, type K8sLike } from '../helpers/fake-registries.js';
 import { pushBusybox, pushTags } from '../helpers/image.js';
 import { asLearner, learner, learnerOcilab, learnersUsable, type Learner } from '../helpers/learners.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
+import { makeBusyboxRootfs } from '../helpers/rootfs.js';
 import { registryToolsUsable, skipUnless } from '../helpers/services.js';
 import { Terminal } from '../helpers/terminal.js';
 
@@ -46,6 +48,27 @@ async function progressOf(
 ): Promise<Record<string, { status: string; how?: string; commands?: { line: string; exit: number; at: string }[] }>> {
   const file = join(who.home, '.local', 'state', 'ocilab', 'progress', `${lab}.json`);
   return (JSON.parse(await readFile(file, 'utf8')) as { steps: Record<string, never> }).steps;
+}
+
+/** A container named `id` left running by an earlier, interrupted run (started by root, as sudo would). */
+async function leftoverContainer(id: string): Promise<{ remove(): Promise<void> }> {
+  const bundle = await mkdtemp(join(tmpdir(), 'ocilab-leftover-'));
+  await makeBusyboxRootfs(join(bundle, 'rootfs'));
+  await symlink('/bin/busybox', join(bundle, 'rootfs', 'bin', 'sleep'));
+  await execa('runc', ['spec', '--bundle', bundle]);
+  const config = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as { process: { terminal: boolean; args: string[] } };
+  config.process = { ...config.process, terminal: false, args: ['sleep', '600'] };
+  await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
+  // The container keeps the stdio it is given: none, or execa would wait for it to end.
+  await execa('runc', ['run', '--detach', '--bundle', bundle, id], { reject: false, stdio: 'ignore' });
+  const state = await execa('runc', ['state', id], { reject: false });
+  if (!/"status": "running"/.test(state.stdout)) throw new Error(`the leftover container did not start: ${state.stdout}${state.stderr}`);
+  return {
+    async remove() {
+      await execa('runc', ['delete', '--force', id], { reject: false });
+      await rm(bundle, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Types a command and waits for the prompt to say the step now passes (not for an earlier step's news). */
@@ -193,14 +216,19 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     await t.line('exit');
     await t.waitFor('Step done.', 4);
 
-    // The container: without sudo first, then with it, the password typed where sudo asks.
+    // The container: without sudo first; then with it, the password typed where sudo asks, while
+    // a container of that name is still there; then again once it is gone.
     await t.line(shell);
     await t.waitFor(prompt(12));
     await t.line('runc run demo');
     await t.waitFor('runc needs root to create the namespaces');
+    const stale = await leftoverContainer('demo');
     await t.line('sudo runc run demo');
     await t.waitFor(`[sudo] password for ${who.name}:`);
     await t.line(who.password);
+    await t.waitFor('runc already knows a container named demo');
+    await stale.remove();
+    await t.line('sudo runc run demo');
     await t.waitFor('/ # ');
     await t.line('hostname');
     await t.waitFor(/^runc-demo\s*$/m);
@@ -229,6 +257,7 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     const run = steps['run-the-container']?.commands ?? [];
     expect(run.map((c) => [c.line, c.exit === 0])).toEqual([
       ['runc run demo', false],
+      ['sudo runc run demo', false],
       ['sudo runc run demo', true],
     ]);
     // What sudo was answered is in no file ocilab keeps.
@@ -239,7 +268,7 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     const report = await asLearner(who, [learnerOcilab, 'report', '--json']);
     expect(report.exitCode, report.all).toBe(0);
     expect(report.stdout).not.toContain(who.password);
-  });
+  }, 300_000);
 });
 
 describe.skipIf(unusable)("lab 2 typed in ocilab's shell by a learner without sudo, rootless", () => {
