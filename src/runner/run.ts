@@ -185,6 +185,30 @@ class LabRun {
     return status;
   }
 
+  /**
+   * `ocilab verify`: the step's checks on the workspace as it is. Output checks judge what the learner
+   * typed in ocilab's shell, or else the step's commands run again (the parser made sure they only
+   * read), chosen and run as `run` does: the same ways, sudo and cleanups. Edits are not made.
+   */
+  async verifyStep(step: Step): Promise<StepStatus> {
+    const record = this.options.progress.steps[step.id];
+    const typed = record?.how === 'shell' ? record.commands : undefined;
+    this.stepOutput = undefined;
+    if (!typed && step.checks.some((c) => c.kind === 'output' || c.kind === 'tags')) {
+      try {
+        for (const action of step.actions) {
+          if (action.kind === 'command') await this.execute(action.command);
+          else if (action.kind === 'ways') await this.execute(await this.chooseWay(step, action.ways));
+        }
+      } catch (error) {
+        // No way works here: the output checks say there is nothing to judge.
+        if (!(error instanceof EnvironmentError)) throw error;
+        this.options.emit({ type: 'notice', level: 'warn', message: error.message });
+      }
+    }
+    return this.check(step, { how: record?.how ?? 'self', ...(typed ? { typed } : {}) });
+  }
+
   private async interactiveStep(step: Step, index: number): Promise<StepStatus> {
     const prompter = this.options.prompter;
     if (!prompter) throw new Error('interactive mode needs a prompter');
@@ -460,7 +484,7 @@ export async function judgeChecks(step: Step, context: CheckContext, emit: Emit)
   return failed ? 'failed' : errored ? 'error' : 'passed';
 }
 
-function toCheckRecord(result: CheckResult, label: string): CheckRecord {
+export function toCheckRecord(result: CheckResult, label: string): CheckRecord {
   return {
     kind: result.check.kind,
     label,
@@ -526,6 +550,14 @@ export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepSt
   }
   emit({ type: 'step-end', step, status });
   return status;
+}
+
+/** Runs `verifyStep` for each step with checks, through one LabRun: the path `run` takes, without edits. */
+export async function verifySteps(lab: Lab, options: LabRunOptions): Promise<Map<string, StepStatus>> {
+  const run = new LabRun(lab, options, (await detectPrivilege()).privilege);
+  const statuses = new Map<string, StepStatus>();
+  for (const step of lab.steps) if (step.checks.length > 0) statuses.set(step.id, await run.verifyStep(step));
+  return statuses;
 }
 
 /** `ocilab check` in ocilab's shell: checks `step` now, against the workspace and the session's commands. */

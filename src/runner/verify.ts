@@ -1,25 +1,12 @@
-// verify: runs only the checks of a lab against what is already in the workspace.
-// For a student who typed the commands by hand, or an instructor checking a machine.
-import type { CheckResult } from '../checks/types.js';
-import type { Lab, Step, Way } from '../lab/model.js';
-import type { CheckContext } from '../checks/types.js';
-import { runScript } from '../sys/exec.js';
-import { detectPrivilege, type Privilege } from '../sys/privilege.js';
+// verify: runs only the checks of a lab against what is already in the workspace, through the
+// runner's own path (ways, sudo, cleanups). For a learner who did the steps elsewhere, or an instructor.
+import type { Lab, Step } from '../lab/model.js';
 import type { How, RunnerEvent } from './events.js';
-import type { LabProgress } from './progress.js';
-import { judgeChecks } from './run.js';
-import { letSudoAsk, quietSudo } from './sudo.js';
-import { assessWays, wantedWay } from './ways.js';
+import { newProgress, type CheckRecord, type LabProgress } from './progress.js';
+import { toCheckRecord, verifySteps } from './run.js';
 
-export interface VerifiedCheck {
-  kind: string;
-  status: CheckResult['status'];
-  message: string;
-  expected?: string;
-  actual?: string;
-  hint?: string;
-  label: string;
-}
+/** A check as verify found it: the record the progress keeps of a check. */
+export type VerifiedCheck = CheckRecord;
 
 export interface VerifiedStep {
   id: string;
@@ -54,80 +41,42 @@ export interface VerifyOptions {
 }
 
 export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<VerifyReport> {
-  const { privilege } = await detectPrivilege();
-  const steps: VerifiedStep[] = [];
-  for (const step of lab.steps) {
-    if (step.checks.length === 0) {
-      steps.push({ id: step.id, title: step.title, status: 'skipped', checks: [] });
-      continue;
-    }
-    const checks: VerifiedCheck[] = [];
+  // What verify does to the progress (how, the checks' results) is not saved: it only looks.
+  const progress = structuredClone(options.progress ?? newProgress(lab.id, options.workdir));
+  const checks = new Map<string, VerifiedCheck[]>();
+  let current: Step | undefined;
+  const emit = (event: RunnerEvent) => {
+    if (event.type === 'notice') options.onNotice?.(event.level, event.message);
+    if (event.type === 'diagnosis') options.onNotice?.('info', `→ ${event.text}`);
+    if (event.type === 'checks-start') current = event.step;
+    if (event.type !== 'check-result' || !current) return;
+    const check = toCheckRecord(event.result, event.label);
+    checks.set(current.id, [...(checks.get(current.id) ?? []), check]);
+    options.onResult?.(current, check);
+  };
+  const statuses = await verifySteps(lab, {
+    workdir: options.workdir,
+    vars: options.vars,
+    // On a terminal sudo may ask for the password there; no prompter, so no way is asked about.
+    mode: options.interactive ? 'interactive' : 'headless',
+    keepGoing: true,
+    ...(options.use ? { use: options.use } : {}),
+    signal: options.signal,
+    emit,
+    progress,
+    save: async () => undefined,
+  });
+  const steps = lab.steps.map((step): VerifiedStep => {
     const record = options.progress?.steps[step.id];
-    const typed = record?.how === 'shell' ? record.commands : undefined;
-    const stepOutput = needsOutput(step) && !typed ? await rerunReadonly(step, options, privilege) : undefined;
-    const collect = (event: RunnerEvent) => {
-      if (event.type === 'notice') options.onNotice?.(event.level, event.message);
-      if (event.type !== 'check-result') return;
-      const { result, label } = event;
-      const check: VerifiedCheck = {
-        kind: result.check.kind,
-        status: result.status,
-        message: result.message,
-        label,
-        ...(result.status === 'failed' ? { expected: result.expected, actual: result.actual } : {}),
-        ...(result.status !== 'passed' && result.hint ? { hint: result.hint } : {}),
-      };
-      checks.push(check);
-      options.onResult?.(step, check);
-    };
-    const context: CheckContext = {
-      workdir: options.workdir,
-      vars: options.vars,
-      privilege,
-      signal: options.signal,
-      ...(typed ? { typed } : stepOutput !== undefined ? { stepOutput } : {}),
-    };
-    if (options.interactive) await letSudoAsk(step, context, collect);
-    const status = await judgeChecks(step, context, collect);
-    steps.push({
+    const status = statuses.get(step.id);
+    return {
       id: step.id,
       title: step.title,
-      status,
-      checks,
+      status: status === 'passed' || status === 'failed' || status === 'error' ? status : 'skipped',
+      checks: checks.get(step.id) ?? [],
       ...(record?.how ? { how: record.how } : {}),
       ...(record?.commands ? { commands: record.commands.map(({ line, exit, at }) => ({ line, exit, at })) } : {}),
-    });
-  }
+    };
+  });
   return { lab: lab.id, passed: steps.every((s) => s.status === 'passed' || s.status === 'skipped'), steps };
-}
-
-function needsOutput(step: Step): boolean {
-  return step.checks.some((c) => c.kind === 'output' || c.kind === 'tags');
-}
-
-/** Output checks judge what the step's command prints; the parser made sure such commands only read. */
-async function rerunReadonly(step: Step, options: VerifyOptions, privilege: Privilege): Promise<string | undefined> {
-  let output = '';
-  for (const action of step.actions) {
-    let command;
-    if (action.kind === 'command') command = action.command;
-    else if (action.kind === 'ways') command = await pickWay(action.ways, options, privilege);
-    else continue;
-    if (!command) return undefined;
-    const result = await runScript(command.script, {
-      cwd: options.workdir,
-      env: options.vars,
-      timeoutMs: command.timeout * 1000,
-      sudo: quietSudo(privilege),
-      signal: options.signal,
-    });
-    output = result.output;
-  }
-  return output;
-}
-
-async function pickWay(ways: Way[], options: VerifyOptions, privilege: Privilege): Promise<Way | undefined> {
-  const chosen = wantedWay(ways, options.use ?? []);
-  if (chosen) return chosen;
-  return (await assessWays(ways, options.workdir, privilege)).find((o) => o.usable)?.way;
 }
