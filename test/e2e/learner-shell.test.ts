@@ -71,6 +71,18 @@ async function leftoverContainer(id: string): Promise<{ remove(): Promise<void> 
   };
 }
 
+/**
+ * One step of lab 2 in ocilab's shell: opens it with `open`, waits for step `n`'s prompt, types what
+ * `body` types, leaves the shell, and waits for the `done`-th "Step done." on this terminal.
+ */
+async function labTwoStep(t: Terminal, open: string, n: number, done: number, body: () => Promise<void>): Promise<void> {
+  await t.line(open);
+  await t.waitFor(`[ocilab runc ${n}/13`);
+  await body();
+  await t.line('exit');
+  await t.waitFor('Step done.', done);
+}
+
 /** Types a command and waits for the prompt to say the step now passes (not for an earlier step's news). */
 async function typeUntilPassed(t: Terminal, line: string, timeoutMs?: number): Promise<void> {
   const passes = await t.next(STEP_PASSES);
@@ -180,46 +192,37 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell, with sudo asking for a
     const t = (terminal = await Terminal.open(who));
     await t.waitFor('$ ');
     const shell = `${learnerOcilab} shell 2 --var img=${image}`;
-    const prompt = (n: number) => `[ocilab runc ${n}/13`;
 
     // runc is installed
-    await t.line(shell);
-    await t.waitFor(prompt(7));
-    // This check passes before the step (runc is installed), so the prompt said so when it opened.
-    await t.line('runc --version');
-    await t.waitFor(/^runc version \S+\s*$/m);
-    await t.line('exit');
-    await t.waitFor('Step done.');
+    await labTwoStep(t, shell, 7, 1, async () => {
+      // This check passes before the step (runc is installed), so the prompt said so when it opened.
+      await t.line('runc --version');
+      await t.waitFor(/^runc version \S+\s*$/m);
+    });
 
     // The root filesystem: first unpacked into the workspace itself (no -C rootfs), then right.
-    await t.line(shell);
-    await t.waitFor(prompt(9));
-    await t.line(`mkdir -p rootfs; ocilab pull "$img" --rootfs /tmp/$USER-img >/dev/null && tar -C /tmp/$USER-img -cf - . | tar -xf -`);
-    await t.waitFor('Your tar ran without -C rootfs');
-    await typeUntilPassed(t, 'rm -rf bin && ocilab pull "$img" --rootfs rootfs');
-    await t.line('exit');
-    await t.waitFor('Step done.', 2);
+    await labTwoStep(t, shell, 9, 2, async () => {
+      await t.line(`mkdir -p rootfs; ocilab pull "$img" --rootfs /tmp/$USER-img >/dev/null && tar -C /tmp/$USER-img -cf - . | tar -xf -`);
+      await t.waitFor('Your tar ran without -C rootfs');
+      await typeUntilPassed(t, 'rm -rf bin && ocilab pull "$img" --rootfs rootfs');
+    });
 
     // The spec, and runc spec typed once more over it.
-    await t.line(shell);
-    await t.waitFor(prompt(10));
-    await typeUntilPassed(t, 'runc spec');
-    await t.line('runc spec');
-    await t.waitFor('runc spec does not overwrite the config.json that is already here');
-    await t.line('exit');
-    await t.waitFor('Step done.', 3);
+    await labTwoStep(t, shell, 10, 3, async () => {
+      await typeUntilPassed(t, 'runc spec');
+      await t.line('runc spec');
+      await t.waitFor('runc spec does not overwrite the config.json that is already here');
+    });
 
     // The edit, typed with jq.
-    await t.line(shell);
-    await t.waitFor(prompt(11));
-    await typeUntilPassed(t, `jq '.root.readonly = false | .hostname = "runc-demo"' config.json > c.json && mv c.json config.json`);
-    await t.line('exit');
-    await t.waitFor('Step done.', 4);
+    await labTwoStep(t, shell, 11, 4, async () => {
+      await typeUntilPassed(t, `jq '.root.readonly = false | .hostname = "runc-demo"' config.json > c.json && mv c.json config.json`);
+    });
 
     // The container: without sudo first; then with it, the password typed where sudo asks, while
     // a container of that name is still there; then again once it is gone.
     await t.line(shell);
-    await t.waitFor(prompt(12));
+    await t.waitFor('[ocilab runc 12/13');
     await t.line('runc run demo');
     await t.waitFor('runc needs root to create the namespaces');
     const stale = await leftoverContainer('demo');
@@ -281,36 +284,27 @@ describe.skipIf(unusable)("lab 2 typed in ocilab's shell by a learner without su
     const t = (terminal = await Terminal.open(nosudo));
     await t.waitFor('$ ');
     const shell = `${learnerOcilab} shell 2 --var img=${registry.host}/library/busybox:1.36`;
-    const prompt = (n: number) => `[ocilab runc ${n}/13`;
     const runRoot = '"${XDG_RUNTIME_DIR:-/tmp/runc-$(id -u)}/runc"';
 
-    await t.line(shell);
-    await t.waitFor(prompt(7));
-    await t.line('runc --version');
-    await t.waitFor(/^runc version \S+\s*$/m);
-    await t.line('exit');
-    await t.waitFor('Step done.');
+    await labTwoStep(t, shell, 7, 1, async () => {
+      await t.line('runc --version');
+      await t.waitFor(/^runc version \S+\s*$/m);
+    });
+
+    await labTwoStep(t, shell, 9, 2, async () => {
+      await typeUntilPassed(t, 'mkdir -p rootfs && ocilab pull "$img" --rootfs rootfs');
+    });
+
+    await labTwoStep(t, shell, 10, 3, async () => {
+      await typeUntilPassed(t, 'runc spec --rootless');
+    });
+
+    await labTwoStep(t, shell, 11, 4, async () => {
+      await typeUntilPassed(t, `jq '.root.readonly = false | .hostname = "runc-demo"' config.json > c.json && mv c.json config.json`);
+    });
 
     await t.line(shell);
-    await t.waitFor(prompt(9));
-    await typeUntilPassed(t, 'mkdir -p rootfs && ocilab pull "$img" --rootfs rootfs');
-    await t.line('exit');
-    await t.waitFor('Step done.', 2);
-
-    await t.line(shell);
-    await t.waitFor(prompt(10));
-    await typeUntilPassed(t, 'runc spec --rootless');
-    await t.line('exit');
-    await t.waitFor('Step done.', 3);
-
-    await t.line(shell);
-    await t.waitFor(prompt(11));
-    await typeUntilPassed(t, `jq '.root.readonly = false | .hostname = "runc-demo"' config.json > c.json && mv c.json config.json`);
-    await t.line('exit');
-    await t.waitFor('Step done.', 4);
-
-    await t.line(shell);
-    await t.waitFor(prompt(12));
+    await t.waitFor('[ocilab runc 12/13');
     await t.line('runc run demo');
     await t.waitFor('runc keeps what it knows about containers in /run/runc');
     await t.line(`runc --root ${runRoot} run demo`);
