@@ -12,21 +12,9 @@ shopt -s cmdhist
 HISTCONTROL=
 HISTIGNORE=
 
-__ocilab_json() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\t'/\\t}
-  s=${s//$'\r'/\\r}
-  s=${s//$'\e'/\\u001b}
-  printf '"%s"' "$s"
-}
+. "$OCILAB_SESSION/common.sh"
 
 __ocilab_entry() { HISTTIMEFORMAT= builtin history 1; }
-
-# The step's state for the prompt ("✓ 2/4"); a line of news on stderr when it changes.
-__ocilab_status() { __ocilab_state=$("$OCILAB_COMMAND" check --prompt); }
 
 # Before each prompt: a history entry newer than the last one seen means a command has just ended.
 __ocilab_precmd() {

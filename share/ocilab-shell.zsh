@@ -12,21 +12,9 @@ fi
 zmodload zsh/datetime
 setopt prompt_subst
 
-__ocilab_json() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\t'/\\t}
-  s=${s//$'\r'/\\r}
-  s=${s//$'\e'/\\u001b}
-  printf '"%s"' "$s"
-}
+. "$OCILAB_SESSION/common.sh"
 
 typeset -gi __ocilab_n=0
-
-# The step's state for the prompt ("✓ 2/4"); a line of news on stderr when it changes.
-__ocilab_status() { __ocilab_state=$("$OCILAB_COMMAND" check --prompt); }
 
 # Before a command runs: zsh hands over the line as typed.
 __ocilab_preexec() {

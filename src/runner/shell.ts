@@ -16,7 +16,13 @@ export const SCRIPT_MISSING =
 export const BASH_MISSING = "ocilab's shell is bash, which is not installed here: install it with your package manager.";
 
 /** The files of a session, in its private directory (mode 0700, under the temporary directory). */
-const FILES = { rc: 'bashrc', records: 'commands.jsonl', typescript: 'typescript', session: 'session.json' } as const;
+const FILES = {
+  rc: 'bashrc',
+  common: 'common.sh',
+  records: 'commands.jsonl',
+  typescript: 'typescript',
+  session: 'session.json',
+} as const;
 
 /** What `ocilab check` inside the shell needs to know of the session (session.json). */
 export interface ShellSession {
@@ -79,6 +85,7 @@ export async function openShell(options: ShellOptions): Promise<LearnerCommand[]
   const { lab, step, workdir, vars } = options;
   const dir = await mkdtemp(join(tmpdir(), 'ocilab-shell-'));
   try {
+    await copyFile(packageFile('share', 'ocilab-shell-common.sh'), join(dir, FILES.common));
     const shell = await learnerShell(dir, vars, options.onNotice ?? (() => undefined));
     const session: ShellSession = { labFile: lab.file, labId: lab.id, stepId: step.id, workdir, vars };
     await writeFile(join(dir, FILES.session), `${JSON.stringify(session, null, 2)}\n`);
