@@ -101,6 +101,29 @@ describe('ocilab run: bad usage exits 2 before anything runs', () => {
   });
 });
 
+describe('ocilab shell and ocilab check: where they make sense, and saying so elsewhere', () => {
+  it('shell refuses input that is not a terminal, with exit 2', async () => {
+    const result = await runCli(['shell', '1', '--workdir', dir]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('needs a terminal');
+  });
+
+  it("check outside ocilab's shell says where it works and what to use instead, with exit 2", async () => {
+    const result = await runCli(['check'], { env: { OCILAB_SESSION: undefined } });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("checks the step of ocilab's shell");
+    expect(result.stderr).toContain('`ocilab verify LAB`');
+  });
+
+  it('both have --help', async () => {
+    for (const command of ['shell', 'check']) {
+      const result = await runCli([command, '--help']);
+      expect(result.exitCode, command).toBe(0);
+      expect(result.stdout, command).toMatch(new RegExp(`^Usage: ocilab ${command}`));
+    }
+  });
+});
+
 describe('ocilab lint', () => {
   it('passes the labs shipped in labs/', async () => {
     const result = await runCli(['lint', ...LABS]);
