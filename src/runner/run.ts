@@ -1,23 +1,23 @@
-// Runs a lab step by step: commands, edits, ways, checks, hints and progress. Emits events, never prints.
-import { readFile, stat, writeFile } from 'node:fs/promises';
+// Runs a lab step by step and every way of attempting a step (ocilab runs it, the learner types it in
+// ocilab's shell, does it elsewhere, verify): checks, diagnoses, hints and progress. The work itself is
+// actions.ts. Emits events, never prints.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeCheck, runCheck } from '../checks/index.js';
 import type { CheckContext, CheckResult, LearnerCommand } from '../checks/types.js';
 import { CancelledError, EnvironmentError, STOPPED } from '../errors.js';
-import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
-import { runProcess, runScript } from '../sys/exec.js';
+import type { Lab, Step } from '../lab/model.js';
 import { which } from '../sys/host.js';
 import { makeLearnerDirectory } from '../sys/learner.js';
-import { detectPrivilege, PASSWORD_REQUIRED, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
+import { detectPrivilege, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
 import { diagnose } from './diagnose.js';
-import { planEdit } from './edit.js';
 import type { Emit, How, Mode, StepStatus } from './events.js';
 import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
 import { openShell } from './shell.js';
-import { commandSudo, holdCleanup, letSudoAsk, NO_ROOT_WARNING, quietSudo, SUDO_HEADLESS_WARNING, SUDO_NEEDS_TERMINAL } from './sudo.js';
-import { bound, keepCommands } from './transcript.js';
-import { assessWays, wantedWay } from './ways.js';
+import { StepActions } from './actions.js';
+import { letSudoAsk, NO_ROOT_WARNING, SUDO_HEADLESS_WARNING } from './sudo.js';
+import { keepCommands } from './transcript.js';
 
 export interface LabRunOptions {
   workdir: string;
@@ -43,12 +43,6 @@ export interface LabRunOutcome {
   counts: Record<StepStatus, number>;
 }
 
-const NEEDS_ROOT = (script: string) =>
-  `This command needs root: ${script.split('\n')[0]}\n` +
-  'You are not root, and sudo is not installed or does not work here: ask for sudo rights on this machine, or use a way of the step that needs no root where it offers one.';
-
-const CLEANUP_TIMEOUT_MS = 30_000;
-
 /** What a step's checks judge, besides the workspace: how the attempt was made and what was typed. */
 interface Evidence {
   how: How;
@@ -58,15 +52,15 @@ interface Evidence {
 
 /** The state of one lab run, shared by the steps. */
 class LabRun {
-  private stepOutput: string | undefined;
-  /** The commands ocilab ran in this attempt, for the step's diagnoses. */
-  private ran: LearnerCommand[] = [];
+  private readonly actions: StepActions;
 
   constructor(
     private readonly lab: Lab,
     private readonly options: LabRunOptions,
     private readonly privilege: Privilege,
-  ) {}
+  ) {
+    this.actions = new StepActions(lab, options, privilege);
+  }
 
   async run(): Promise<LabRunOutcome> {
     const { lab, options } = this;
@@ -165,7 +159,7 @@ class LabRun {
     emit({ type: 'shell-end', step, commands: typed.length });
     if (signal.aborted) {
       // Killed with the shell open: whatever the step's commands leave running must not outlive it.
-      await this.cleanUp(step);
+      await this.actions.cleanUp(step);
       throw new CancelledError(STOPPED(this.lab.id));
     }
     const status = await this.check(step, { how: 'shell', typed: progress.steps[step.id]?.commands ?? typed });
@@ -193,12 +187,12 @@ class LabRun {
   async verifyStep(step: Step): Promise<StepStatus> {
     const record = this.options.progress.steps[step.id];
     const typed = record?.how === 'shell' ? record.commands : undefined;
-    this.stepOutput = undefined;
+    this.actions.reset();
     if (!typed && step.checks.some((c) => c.kind === 'output' || c.kind === 'tags')) {
       try {
         for (const action of step.actions) {
-          if (action.kind === 'command') await this.execute(action.command);
-          else if (action.kind === 'ways') await this.execute(await this.chooseWay(step, action.ways));
+          if (action.kind === 'command') await this.actions.execute(action.command);
+          else if (action.kind === 'ways') await this.actions.execute(await this.actions.chooseWay(step, action.ways));
         }
       } catch (error) {
         // No way works here: the output checks say there is nothing to judge.
@@ -274,153 +268,18 @@ class LabRun {
 
   /** Does the step's actions in order; false as soon as one fails. */
   private async act(step: Step): Promise<boolean> {
-    this.stepOutput = undefined;
-    this.ran = [];
+    this.actions.reset();
     for (const action of step.actions) {
       if (this.options.signal.aborted) throw new CancelledError();
       let ok: boolean;
-      if (action.kind === 'command') ok = await this.execute(action.command);
-      else if (action.kind === 'edit') ok = await this.applyEdit(action.edit);
+      if (action.kind === 'command') ok = await this.actions.execute(action.command);
+      else if (action.kind === 'edit') ok = await this.actions.applyEdit(action.edit);
       else {
-        const way = await this.chooseWay(step, action.ways);
+        const way = await this.actions.chooseWay(step, action.ways);
         record(this.options.progress, step.id, { status: this.options.progress.steps[step.id]?.status ?? 'started', way: way.name });
-        ok = await this.execute(way);
+        ok = await this.actions.execute(way);
       }
       if (!ok) return false;
-    }
-    return true;
-  }
-
-  private async chooseWay(step: Step, ways: Way[]): Promise<Way> {
-    const { emit, use, mode, prompter, workdir } = this.options;
-    const options = await assessWays(ways, workdir, this.privilege);
-    const named = wantedWay(
-      options.map((o) => o.way),
-      use ?? [],
-    );
-    const wanted = options.find((o) => o.way === named);
-    if (wanted) {
-      if (!wanted.usable)
-        emit({ type: 'notice', level: 'warn', message: `You chose '${wanted.way.name}' with --use, but ${wanted.reason}` });
-      emit({ type: 'way-chosen', way: wanted.way, reason: 'chosen with --use' });
-      return wanted.way;
-    }
-    for (const option of options) {
-      if (!option.usable) emit({ type: 'notice', level: 'info', message: `Way '${option.way.name}' is not available: ${option.reason}` });
-    }
-    const usable = options.filter((o) => o.usable);
-    const first = usable[0];
-    if (!first) {
-      throw new EnvironmentError(
-        `None of the ways to do "${step.title}" works on this machine:\n` + options.map((o) => `  ${o.way.name}: ${o.reason}`).join('\n'),
-      );
-    }
-    if (mode === 'interactive' && prompter && usable.length > 1) {
-      const way = await prompter.chooseWay(step, options);
-      emit({ type: 'way-chosen', way, reason: 'your choice' });
-      return way;
-    }
-    emit({ type: 'way-chosen', way: first.way, reason: usable.length > 1 ? 'the first that works here' : 'the only one that works here' });
-    return first.way;
-  }
-
-  private async execute(command: Command): Promise<boolean> {
-    const { emit, mode, workdir, vars, signal } = this.options;
-    if (command.interactive && mode === 'headless') {
-      emit({ type: 'command-skipped', command, reason: 'it needs a terminal; its checks tell whether it would work' });
-      return true;
-    }
-    if (command.root && this.privilege === 'none') throw new EnvironmentError(NEEDS_ROOT(command.script));
-    const held =
-      command.root && command.cleanup && mode === 'interactive' && this.privilege === 'sudo-password'
-        ? await holdCleanup(command.cleanup, { cwd: workdir, env: vars, emit, signal })
-        : undefined;
-    emit({ type: 'command-start', command });
-    const began = Date.now();
-    try {
-      // Interactive: sudo asks on the real terminal itself (ocilab never sees the password); headless: `sudo -n`.
-      const result = await runScript(command.script, {
-        cwd: workdir,
-        env: vars,
-        timeoutMs: command.timeout * 1000,
-        tty: command.interactive,
-        sudo: commandSudo(this.privilege, mode === 'interactive'),
-        onOutput: (chunk, stream) => emit({ type: 'output', chunk, stream }),
-        signal,
-      });
-      this.stepOutput = result.output;
-      this.ran.push({
-        line: command.script,
-        exit: result.exitCode ?? -1,
-        seconds: Math.round((Date.now() - began) / 100) / 10,
-        at: new Date(began).toISOString(),
-        output: bound(result.output),
-      });
-      if (result.exitCode !== 0 && mode === 'headless' && this.privilege !== 'root' && PASSWORD_REQUIRED.test(result.output)) {
-        emit({ type: 'notice', level: 'warn', message: SUDO_NEEDS_TERMINAL(this.lab.id) });
-      }
-      emit({
-        type: 'command-end',
-        command,
-        exitCode: result.exitCode,
-        timedOut: result.timedOut,
-        ...(result.startError ? { startError: result.startError } : {}),
-      });
-      if (result.cancelled) throw new CancelledError(STOPPED(this.lab.id));
-      return result.exitCode === 0;
-    } finally {
-      if (held) await held.release();
-      else if (command.cleanup) await this.runCleanup(command.cleanup);
-    }
-  }
-
-  private async runCleanup(script: string): Promise<void> {
-    const { workdir, vars } = this.options;
-    // `sudo -n` in ocilab's session: the timestamp sudo keeps for the learner's terminal counts.
-    await runScript(script, { cwd: workdir, env: vars, timeoutMs: CLEANUP_TIMEOUT_MS, sudo: quietSudo(this.privilege) });
-  }
-
-  /** Runs the cleanup of every command of the step (e.g. deleting a container the learner started). */
-  private async cleanUp(step: Step): Promise<void> {
-    for (const action of step.actions) {
-      const commands = action.kind === 'command' ? [action.command] : action.kind === 'ways' ? action.ways : [];
-      for (const command of commands) if (command.cleanup) await this.runCleanup(command.cleanup);
-    }
-  }
-
-  private async applyEdit(edit: Edit): Promise<boolean> {
-    const { emit, mode, prompter, workdir } = this.options;
-    const file = join(workdir, edit.file);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      emit({ type: 'notice', level: 'warn', message: `${edit.file} is not in the workspace (${workdir}): do the earlier steps first.` });
-      return false;
-    }
-    let plan;
-    try {
-      plan = planEdit(text, edit);
-    } catch (error) {
-      emit({
-        type: 'notice',
-        level: 'warn',
-        message: `${edit.file} is not valid JSON (${(error as Error).message}); fix it or delete it and run the earlier step again.`,
-      });
-      return false;
-    }
-    if (mode === 'headless' || !prompter) {
-      await writeFile(file, plan.after);
-      emit({ type: 'edit', edit, diff: plan.diff, applied: true });
-      return true;
-    }
-    emit({ type: 'edit', edit, diff: plan.diff, applied: false });
-    const choice = await prompter.editAction(edit, plan.diff);
-    if (choice === 'apply') {
-      await writeFile(file, plan.after);
-      emit({ type: 'notice', level: 'info', message: `Applied to ${edit.file}.` });
-    } else if (choice === 'editor') {
-      await openEditor(file, workdir);
     }
     return true;
   }
@@ -438,7 +297,11 @@ class LabRun {
       vars,
       privilege: this.privilege,
       signal: this.options.signal,
-      ...(evidence.typed !== undefined ? { typed: evidence.typed } : this.stepOutput !== undefined ? { stepOutput: this.stepOutput } : {}),
+      ...(evidence.typed !== undefined
+        ? { typed: evidence.typed }
+        : this.actions.output !== undefined
+          ? { stepOutput: this.actions.output }
+          : {}),
     };
     if (this.options.mode === 'interactive') await letSudoAsk(step, context, emit);
     const results: CheckResult[] = [];
@@ -446,7 +309,7 @@ class LabRun {
       if (event.type === 'check-result') results.push(event.result);
       emit(event);
     });
-    const commands = evidence.typed ?? (evidence.how === 'run' ? this.ran : []);
+    const commands = evidence.typed ?? (evidence.how === 'run' ? this.actions.ran : []);
     const said = await diagnose(step, {
       results,
       commands,
@@ -493,12 +356,6 @@ export function toCheckRecord(result: CheckResult, label: string): CheckRecord {
     ...(result.status === 'failed' ? { expected: result.expected, actual: result.actual } : {}),
     ...(result.status !== 'passed' && result.hint ? { hint: result.hint } : {}),
   };
-}
-
-async function openEditor(file: string, cwd: string): Promise<void> {
-  const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
-  // The editor setting may carry arguments ("code -w"), so the shell splits it; the file goes in as $1.
-  await runProcess('sh', ['-c', `${editor} "$1"`, 'sh', file], { cwd, tty: true });
 }
 
 function countStatuses(lab: Lab, progress: LabProgress): Record<StepStatus, number> {
