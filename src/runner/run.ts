@@ -3,8 +3,8 @@
 // actions.ts. Emits events, never prints.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeCheck, runCheck } from '../checks/index.js';
-import type { CheckContext, CheckResult, LearnerCommand } from '../checks/types.js';
+import { describeCheck, needsSudo, runCheck } from '../checks/index.js';
+import type { CheckContext, CheckOutcome, CheckResult, LearnerCommand } from '../checks/types.js';
 import { CancelledError, EnvironmentError, STOPPED } from '../errors.js';
 import type { Lab, Step } from '../lab/model.js';
 import { which } from '../sys/host.js';
@@ -14,7 +14,7 @@ import { diagnose } from './diagnose.js';
 import type { Emit, How, Mode, StepStatus } from './events.js';
 import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
-import { openShell } from './shell.js';
+import { openShell, type ShellVerdict } from './shell.js';
 import { StepActions } from './actions.js';
 import { letSudoAsk, NO_ROOT_WARNING, SUDO_HEADLESS_WARNING } from './sudo.js';
 import { keepCommands } from './transcript.js';
@@ -48,6 +48,12 @@ interface Evidence {
   how: How;
   /** The learner's commands in ocilab's shell. */
   typed?: LearnerCommand[];
+  /**
+   * What the shell's last check found after the last command, by check. sudo keeps its timestamp per
+   * terminal, and the shell has a terminal of its own: a check that needs sudo, which would make sudo
+   * ask again out here, takes this outcome instead.
+   */
+  inShell?: CheckOutcome[];
 }
 
 /** The state of one lab run, shared by the steps. */
@@ -138,8 +144,9 @@ class LabRun {
     this.bumpAttempts(step);
     emit({ type: 'shell-start', step, index, total: this.lab.steps.length, workdir: this.options.workdir });
     let typed: LearnerCommand[] = [];
+    let verdict: ShellVerdict | undefined;
     try {
-      typed = await openShell({
+      ({ commands: typed, verdict } = await openShell({
         lab: this.lab,
         step,
         index,
@@ -147,7 +154,7 @@ class LabRun {
         vars: this.options.vars,
         signal,
         onNotice: (message) => emit({ type: 'notice', level: 'info', message }),
-      });
+      }));
     } finally {
       const previous = progress.steps[step.id];
       record(progress, step.id, {
@@ -162,7 +169,11 @@ class LabRun {
       await this.actions.cleanUp(step);
       throw new CancelledError(STOPPED(this.lab.id));
     }
-    const status = await this.check(step, { how: 'shell', typed: progress.steps[step.id]?.commands ?? typed });
+    const status = await this.check(step, {
+      how: 'shell',
+      typed: progress.steps[step.id]?.commands ?? typed,
+      ...(verdict ? { inShell: verdict.outcomes } : {}),
+    });
     return status === 'passed' || step.checks.length === 0 ? 'passed' : status;
   }
 
@@ -284,6 +295,15 @@ class LabRun {
     return true;
   }
 
+  /** The checks whose in-shell outcome stands: they need sudo, and sudo would ask for the password here. */
+  private async settledInShell(step: Step, context: CheckContext, inShell: CheckOutcome[] | undefined): Promise<Map<number, CheckOutcome>> {
+    const settled = new Map<number, CheckOutcome>();
+    if (!inShell || inShell.length !== step.checks.length || this.privilege !== 'sudo-password' || (await sudoAsksNothing()))
+      return settled;
+    for (const [index, check] of step.checks.entries()) if (await needsSudo(check, context)) settled.set(index, inShell[index]!);
+    return settled;
+  }
+
   private async check(step: Step, evidence: Evidence): Promise<StepStatus> {
     const { emit, progress, workdir, vars } = this.options;
     const previous = progress.steps[step.id];
@@ -303,12 +323,19 @@ class LabRun {
           ? { stepOutput: this.actions.output }
           : {}),
     };
-    if (this.options.mode === 'interactive') await letSudoAsk(step, context, emit);
+    const settled = await this.settledInShell(step, context, evidence.inShell);
+    const unsettled = { ...step, checks: step.checks.filter((_, index) => !settled.has(index)) };
+    if (this.options.mode === 'interactive') await letSudoAsk(unsettled, context, emit);
     const results: CheckResult[] = [];
-    const status = await judgeChecks(step, context, (event) => {
-      if (event.type === 'check-result') results.push(event.result);
-      emit(event);
-    });
+    const status = await judgeChecks(
+      step,
+      context,
+      (event) => {
+        if (event.type === 'check-result') results.push(event.result);
+        emit(event);
+      },
+      settled,
+    );
     const commands = evidence.typed ?? (evidence.how === 'run' ? this.actions.ran : []);
     const said = await diagnose(step, {
       results,
@@ -332,12 +359,18 @@ class LabRun {
 }
 
 /** Runs a step's checks in order, emitting each result; the step's status follows from them. */
-export async function judgeChecks(step: Step, context: CheckContext, emit: Emit): Promise<'passed' | 'failed' | 'error'> {
+export async function judgeChecks(
+  step: Step,
+  context: CheckContext,
+  emit: Emit,
+  settled: ReadonlyMap<number, CheckOutcome> = new Map(),
+): Promise<'passed' | 'failed' | 'error'> {
   let failed = false;
   let errored = false;
-  for (const check of step.checks) {
+  for (const [index, check] of step.checks.entries()) {
     if (context.signal?.aborted) throw new CancelledError();
-    const result = await runCheck(check, context);
+    const outcome = settled.get(index);
+    const result = outcome ? { ...outcome, check } : await runCheck(check, context);
     emit({ type: 'check-result', result, label: describeCheck(check, context.vars) });
     failed ||= result.status === 'failed';
     errored ||= result.status === 'error';

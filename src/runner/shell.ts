@@ -3,7 +3,7 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { LearnerCommand } from '../checks/types.js';
+import type { CheckOutcome, LearnerCommand } from '../checks/types.js';
 import { EnvironmentError } from '../errors.js';
 import type { Lab, Step } from '../lab/model.js';
 import { runProcess } from '../sys/exec.js';
@@ -18,6 +18,7 @@ export const BASH_MISSING = "ocilab's shell is bash, which is not installed here
 /** The files of a session, in its private directory (mode 0700, under the temporary directory). */
 const FILES = {
   rc: 'bashrc',
+  verdict: 'verdict.json',
   common: 'common.sh',
   records: 'commands.jsonl',
   typescript: 'typescript',
@@ -78,8 +79,20 @@ async function learnerShell(
   return { path: bash, command: `exec ${quote(bash)} --rcfile ${quote(join(dir, FILES.rc))} -i`, env: {} };
 }
 
+/** What the last `ocilab check` in the shell found, in the order of the step's checks, and after how many commands. */
+export interface ShellVerdict {
+  commands: number;
+  outcomes: CheckOutcome[];
+}
+
+export interface ShellEnded {
+  commands: LearnerCommand[];
+  /** The last check in the shell, when it judged every command typed there. */
+  verdict?: ShellVerdict;
+}
+
 /** Opens the shell on the real terminal and returns, once it has ended, the commands typed in it. */
-export async function openShell(options: ShellOptions): Promise<LearnerCommand[]> {
+export async function openShell(options: ShellOptions): Promise<ShellEnded> {
   const script = await which('script');
   if (!script) throw new EnvironmentError(SCRIPT_MISSING);
   const { lab, step, workdir, vars } = options;
@@ -107,7 +120,9 @@ export async function openShell(options: ShellOptions): Promise<LearnerCommand[]
       tty: true,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    return await readShellCommands(dir);
+    const commands = await readShellCommands(dir);
+    const verdict = await readVerdict(dir);
+    return { commands, ...(verdict && verdict.commands === commands.length ? { verdict } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -117,6 +132,19 @@ export async function openShell(options: ShellOptions): Promise<LearnerCommand[]
 export async function readShellCommands(dir: string): Promise<LearnerCommand[]> {
   const read = (name: string) => readFile(join(dir, name), 'utf8').catch(() => '');
   return parseTranscript(await read(FILES.records), await read(FILES.typescript));
+}
+
+/** Keeps what a check in the shell found, for ocilab to trust once the shell has ended. */
+export async function writeVerdict(dir: string, verdict: ShellVerdict): Promise<void> {
+  await writeFile(join(dir, FILES.verdict), JSON.stringify(verdict));
+}
+
+async function readVerdict(dir: string): Promise<ShellVerdict | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, FILES.verdict), 'utf8')) as ShellVerdict;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The session a shell's `ocilab check` belongs to, from $OCILAB_SESSION; undefined outside ocilab's shell. */

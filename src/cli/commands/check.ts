@@ -59,6 +59,7 @@ Options:
           };
         })();
     const { signal, dispose } = onCancel();
+    const typed = await readShellCommands(dir);
     try {
       const status = await checkTypedStep(
         lab,
@@ -73,8 +74,11 @@ Options:
           emit: render,
           progress,
         },
-        await readShellCommands(dir),
+        typed,
       );
+      const { writeVerdict } = await import('../../runner/shell.js');
+      const outcomes = results.map(({ result: { check: _check, ...outcome } }) => outcome);
+      await writeVerdict(dir, { commands: typed.length, outcomes });
       const passed = results.filter(({ result }) => result.status === 'passed').length;
       if (flags.prompt) {
         out(`${passed === results.length ? '✓' : '✗'} ${passed}/${results.length}`);
