@@ -7,6 +7,8 @@ import {
   LAB_FORMAT_VERSION,
   type Check,
   type Command,
+  type OutputCheck,
+  type TagsCheck,
   type Diagnosis,
   type Edit,
   type Lab,
@@ -445,7 +447,7 @@ function checkStep(step: StepDraft, known: Set<string>, report: Report): void {
     if (!known.has(ref.name))
       report(ref.line, `\${${ref.name}} is not a variable of this lab: declare it under variables in the front matter`);
   }
-  const needsOutput = step.checks.filter((c) => c.kind === 'output' || c.kind === 'tags');
+  const needsOutput = step.checks.filter(judgesOutput);
   if (needsOutput.length > 0) {
     const commands = step.actions.flatMap((a) => (a.kind === 'command' ? [a.command] : a.kind === 'ways' ? a.ways : []));
     if (commands.length === 0) {
@@ -530,6 +532,11 @@ function findFenceClose(lines: string[], from: number, marker: string): number {
     if (m && (m[1] as string)[0] === char && (m[1] as string).length >= marker.length) return i;
   }
   return -1;
+}
+
+/** The check judges the output of the step's command (so `verify` needs that output, and the command must only read). */
+export function judgesOutput(check: Check): check is OutputCheck | TagsCheck {
+  return check.kind === 'output' || check.kind === 'tags';
 }
 
 export function slugify(title: string): string {

@@ -7,6 +7,7 @@ import { describeCheck, needsSudo, runCheck } from '../checks/index.js';
 import type { CheckContext, CheckOutcome, CheckResult, LearnerCommand } from '../checks/types.js';
 import { CancelledError, EnvironmentError, STOPPED } from '../errors.js';
 import type { Lab, Step } from '../lab/model.js';
+import { judgesOutput } from '../lab/parse.js';
 import { which } from '../sys/host.js';
 import { makeLearnerDirectory } from '../sys/learner.js';
 import { detectPrivilege, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
@@ -82,20 +83,9 @@ class LabRun {
     let stopped = false;
     for (let index = start; index < lab.steps.length && !stopped; index++) {
       const step = lab.steps[index] as Step;
-      emit({ type: 'step-start', step, index, total: lab.steps.length, mode: options.mode });
-      const began = Date.now();
-      let status: StepStatus | undefined;
-      try {
-        status = options.mode === 'interactive' ? await this.interactiveStep(step, index) : await this.headlessStep(step);
-      } finally {
-        // Saved however the step ended, Ctrl-C included; a step only looked at keeps no record.
-        const previous = progress.steps[step.id];
-        const seconds = (previous?.seconds ?? 0) + Math.round((Date.now() - began) / 100) / 10;
-        if (status) record(progress, step.id, { status, seconds });
-        else if (previous) record(progress, step.id, { status: previous.status, seconds });
-        await (options.save ?? saveProgress)(progress);
-      }
-      emit({ type: 'step-end', step, status });
+      const status = await this.visit(step, index, () =>
+        options.mode === 'interactive' ? this.interactiveStep(step, index) : this.headlessStep(step),
+      );
       if ((status === 'failed' || status === 'error') && options.mode === 'headless' && !options.keepGoing) stopped = true;
     }
 
@@ -110,6 +100,26 @@ class LabRun {
       ) === lab.steps.length;
     emit({ type: 'lab-end', lab, passed, counts });
     return { passed, counts };
+  }
+
+  /** One visit to a step: its start and end shown, the time spent added, the progress saved however it ended. */
+  async visit(step: Step, index: number, attempt: () => Promise<StepStatus>): Promise<StepStatus | undefined> {
+    const { emit, progress, mode } = this.options;
+    emit({ type: 'step-start', step, index, total: this.lab.steps.length, mode });
+    const began = Date.now();
+    let status: StepStatus | undefined;
+    try {
+      status = await attempt();
+    } finally {
+      // Saved however the step ended, Ctrl-C included; a step only looked at keeps no record.
+      const previous = progress.steps[step.id];
+      const seconds = (previous?.seconds ?? 0) + Math.round((Date.now() - began) / 100) / 10;
+      if (status) record(progress, step.id, { status, seconds });
+      else if (previous) record(progress, step.id, { status: previous.status, seconds });
+      await (this.options.save ?? saveProgress)(progress);
+    }
+    emit({ type: 'step-end', step, status });
+    return status;
   }
 
   private async warnAboutRequirements(): Promise<void> {
@@ -199,7 +209,7 @@ class LabRun {
     const record = this.options.progress.steps[step.id];
     const typed = record?.how === 'shell' ? record.commands : undefined;
     this.actions.reset();
-    if (!typed && step.checks.some((c) => c.kind === 'output' || c.kind === 'tags')) {
+    if (!typed && step.checks.some(judgesOutput)) {
       try {
         for (const action of step.actions) {
           if (action.kind === 'command') await this.actions.execute(action.command);
@@ -409,7 +419,7 @@ export async function runLab(lab: Lab, options: LabRunOptions): Promise<LabRunOu
  * ends; the step is done when its checks pass. Returns the step's status, or undefined when every step is done.
  */
 export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepStatus | undefined> {
-  const { emit, progress } = options;
+  const { progress } = options;
   await makeLearnerDirectory(options.workdir);
   // Reading steps before the step are passed over, as Continue would.
   let index = resumeIndex(
@@ -426,20 +436,8 @@ export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepSt
     await (options.save ?? saveProgress)(progress);
     return undefined;
   }
-  emit({ type: 'step-start', step, index, total: lab.steps.length, mode: options.mode });
   const run = new LabRun(lab, options, (await detectPrivilege()).privilege);
-  const began = Date.now();
-  let status: StepStatus | undefined;
-  try {
-    status = await run.shellAttempt(step, index);
-  } finally {
-    const previous = progress.steps[step.id];
-    const seconds = (previous?.seconds ?? 0) + Math.round((Date.now() - began) / 100) / 10;
-    record(progress, step.id, { status: status ?? previous?.status ?? 'started', seconds });
-    await (options.save ?? saveProgress)(progress);
-  }
-  emit({ type: 'step-end', step, status });
-  return status;
+  return run.visit(step, index, () => run.shellAttempt(step, index));
 }
 
 /** Runs `verifyStep` for each step with checks, through one LabRun: the path `run` takes, without edits. */

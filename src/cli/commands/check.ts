@@ -27,7 +27,7 @@ Options:
   options: { prompt: { type: 'boolean' } },
   args: { min: 0, max: 0, usage: '`ocilab check` takes no arguments: it checks the step of the shell it runs in.' },
   async run(_args, flags) {
-    const { currentSession, readShellCommands } = await import('../../runner/shell.js');
+    const { currentSession, readShellCommands, writeVerdict } = await import('../../runner/shell.js');
     const current = await currentSession();
     if (!current) throw new UsageError(CHECK_OUTSIDE_SHELL);
     const { dir, session } = current;
@@ -76,7 +76,6 @@ Options:
         },
         typed,
       );
-      const { writeVerdict } = await import('../../runner/shell.js');
       const outcomes = results.map(({ result: { check: _check, ...outcome } }) => outcome);
       await writeVerdict(dir, { commands: typed.length, outcomes });
       const passed = results.filter(({ result }) => result.status === 'passed').length;
