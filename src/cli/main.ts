@@ -2,10 +2,11 @@
 // The ocilab command: finds the command, parses its options, runs it, and alone sets the exit status.
 // Everything heavier than argument parsing is imported only when the command needs it.
 import { parseArgs } from 'node:util';
-import { COMMANDS, EXIT, GLOBAL_OPTIONS, mainHelp, type AnyCommand } from './args.js';
+import { CancelledError, EXIT, LabError, UsageError } from '../errors.js';
+import { GLOBAL_OPTIONS, parseArgsOptions, type AnyCommand } from './command.js';
+import { COMMANDS } from './commands.js';
 
 async function main(argv: string[]): Promise<number> {
-  const { UsageError } = await import('../errors.js');
   // The command comes first (`ocilab run 2 --yes`); without one, options go to the menu.
   const name = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
   const entry = name === undefined ? undefined : COMMANDS[name];
@@ -14,22 +15,30 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!entry) {
     // --version and --help answer before any command module (and its dependencies) loads.
-    const { values } = parseArgs({ args: argv, options: GLOBAL_OPTIONS, allowPositionals: true, strict: false });
+    const { values } = parseArgs({ args: argv, options: parseArgsOptions(GLOBAL_OPTIONS), allowPositionals: true, strict: false });
     if (values.version) return printVersion();
-    if (values.help) return print(mainHelp());
+    if (values.help) return print((await import('./help.js')).mainHelp(COMMANDS));
   }
   // `ocilab` alone opens the menu, which takes the options of `run`.
   const command: AnyCommand = entry ? (await entry.load()).default : (await import('./commands/menu.js')).default;
 
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: parseArgsOptions({ ...GLOBAL_OPTIONS, ...command.options }),
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\nSee \`ocilab ${name ?? ''} --help\`.`.replace('  ', ' '));
   }
   const { values, positionals: all } = parsed;
   if (values.version) return printVersion();
-  if (values.help) return print(command.help);
+  if (values.help) {
+    const { commandHelp, mainHelp } = await import('./help.js');
+    return print(entry ? commandHelp(entry, command) : mainHelp(COMMANDS));
+  }
   const args = entry ? all.slice(1) : all;
   if (args.length < command.args.min || args.length > command.args.max) throw new UsageError(command.args.usage);
   return command.run(args, values);
@@ -45,37 +54,26 @@ async function printVersion(): Promise<number> {
   return print(packageVersion());
 }
 
-/** Maps what went wrong to a message a user can act on and an exit status. */
+/** An error that says what went wrong for a user to act on, and the exit status it ends ocilab with. */
+interface ExitingError extends Error {
+  exitStatus: number;
+}
+
+function isExiting(error: unknown): error is ExitingError {
+  return error instanceof Error && typeof (error as Partial<ExitingError>).exitStatus === 'number';
+}
+
+/** Says what went wrong, and returns the exit status the error carries. */
 async function report(error: unknown, debug: boolean): Promise<number> {
-  const { CancelledError, EnvironmentError, LabError, UsageError } = await import('../errors.js');
   const say = (text: string) => process.stderr.write(`${text}\n`);
-  if (error instanceof CancelledError) {
-    say(error.message);
-    return EXIT.cancelled;
+  if (isExiting(error)) {
+    if (error instanceof CancelledError) say(error.message);
+    else if (error instanceof LabError) say(`This lab file has problems:\n${error.message}`);
+    else say(`ocilab: ${error.message}`);
+    return error.exitStatus;
   }
-  if (error instanceof LabError) {
-    say(`This lab file has problems:\n${error.message}`);
-    return EXIT.usage;
-  }
-  if (error instanceof UsageError) {
-    say(`ocilab: ${error.message}`);
-    return EXIT.usage;
-  }
-  if (error instanceof EnvironmentError) {
-    say(`ocilab: ${error.message}`);
-    return EXIT.failed;
-  }
-  const { InvalidReferenceError, OciError } = await import('../oci/errors.js');
-  if (error instanceof InvalidReferenceError) {
-    say(`ocilab: ${error.message}`);
-    return EXIT.usage;
-  }
-  if (error instanceof OciError) {
-    say(`ocilab: ${error.message}`);
-    return EXIT.failed;
-  }
-  say(`ocilab: unexpected error: ${(error as Error)?.message ?? String(error)}`);
-  if (debug) say((error as Error)?.stack ?? '');
+  say(`ocilab: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+  if (debug) say(error instanceof Error ? (error.stack ?? '') : '');
   else say('Run again with --debug to see where it happened, and please report it.');
   return EXIT.failed;
 }

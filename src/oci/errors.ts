@@ -5,11 +5,15 @@ import type { NetworkError } from './network.js';
 /** Anything the OCI client reports: a bad reference, or a registry that refused or could not be reached. */
 export class OciError extends Error {
   override name = 'OciError';
+  /** What ocilab exits with when this error ends it: 1, the registry or the image is at fault. */
+  readonly exitStatus: number = 1;
 }
 
 /** A text that is not an image reference; `reason` says why, `example` shows the right form. */
 export class InvalidReferenceError extends OciError {
   override name = 'InvalidReferenceError';
+  /** Exit 2, bad usage: the user typed something that is not a reference. */
+  override readonly exitStatus = 2;
 
   constructor(
     readonly reference: string,
@@ -195,4 +199,6 @@ export class DigestMismatchError extends PullError {
 /** A platform that is not `os/architecture[/variant]`, such as `linux/amd64` or `linux/arm64/v8`. */
 export class InvalidPlatformError extends OciError {
   override name = 'InvalidPlatformError';
+  /** Exit 2, bad usage: the user typed something that is not a platform. */
+  override readonly exitStatus = 2;
 }

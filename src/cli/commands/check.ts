@@ -2,9 +2,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckResult } from '../../checks/types.js';
-import { UsageError } from '../../errors.js';
+import { EXIT, UsageError } from '../../errors.js';
 import type { RunnerEvent } from '../../runner/events.js';
-import { defineCommand, EXIT } from '../args.js';
+import { defineCommand } from '../command.js';
 import { readLab } from '../catalog.js';
 import { onCancel, openSession, out, useColor } from './shared.js';
 
@@ -15,16 +15,14 @@ export const CHECK_OUTSIDE_SHELL =
 const NEWS_FILE = 'news';
 
 export default defineCommand({
-  help: `Usage: ocilab check [--prompt]
-
-Inside ocilab's shell: runs the checks of the shell's step now, against the workspace and the
-commands you typed, explains each one that fails, and keeps the result in your progress.
-
-Options:
-      --prompt   print only the step's state for the prompt (e.g. ✓ 2/4), and one line of news
-                 on stderr when it changed (the shell runs this after every command)
-  -h, --help     show this help`,
-  options: { prompt: { type: 'boolean' } },
+  about: `Inside ocilab's shell: runs the checks of the shell's step now, against the workspace and the
+commands you typed, explains each one that fails, and keeps the result in your progress.`,
+  options: {
+    prompt: {
+      type: 'boolean',
+      help: "print only the step's state for the prompt (e.g. ✓ 2/4), and one line of news on stderr when it changed (the shell runs this after every command)",
+    },
+  },
   args: { min: 0, max: 0, usage: '`ocilab check` takes no arguments: it checks the step of the shell it runs in.' },
   async run(_args, flags) {
     const { currentSession, readShellCommands, writeVerdict } = await import('../../runner/shell.js');

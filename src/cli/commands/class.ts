@@ -3,25 +3,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Chalk } from 'chalk';
-import { UsageError } from '../../errors.js';
+import { EXIT, UsageError } from '../../errors.js';
 import type { Report } from '../../report/model.js';
-import { defineCommand, EXIT } from '../args.js';
+import { defineCommand } from '../command.js';
 import { packageVersion } from '../paths.js';
-import { out, useColor } from './shared.js';
+import { CANNOT_WRITE, out, useColor } from './shared.js';
 
 export default defineCommand({
-  help: `Usage: ocilab class <report.json>... [--html FILE]
-
-Rolls up the students' reports (each made with \`ocilab report --json > NAME.json\`) into one matrix,
+  about: `Rolls up the students' reports (each made with \`ocilab report --json > NAME.json\`) into one matrix,
 students × task steps (✓ done, ✗ failed, ↷ skipped, · not reached), the steps where most students are
-stuck or spent the longest first. Files that are not ocilab reports are named and skipped.
-
-Options:
-      --html <file>   also write the roll-up as one self-contained HTML page
-  -h, --help          show this help
-
-Exit status: 0 when at least one report was read, 2 when none was.`,
-  options: { html: { type: 'string' } },
+stuck or spent the longest first. Files that are not ocilab reports are named and skipped.`,
+  more: `Exit status: 0 when at least one report was read, 2 when none was.`,
+  options: { html: { type: 'string', value: '<file>', help: 'also write the roll-up as one self-contained HTML page' } },
   args: { min: 1, max: Infinity, usage: '`ocilab class` takes the report files to roll up, e.g. `ocilab class reports/*.json`.' },
   async run(files, flags) {
     const { readReport } = await import('../../report/json.js');
@@ -58,9 +51,7 @@ Exit status: 0 when at least one report was read, 2 when none was.`,
       try {
         await writeFile(path, html);
       } catch (error) {
-        throw new UsageError(
-          `Cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Is the directory there, and yours?`,
-        );
+        throw new UsageError(CANNOT_WRITE(path, error));
       }
       out(`Wrote the HTML roll-up to ${path}\n`);
     }

@@ -1,31 +1,28 @@
 // ocilab doctor [<lab>...]: can this machine do the labs, and how to fix what it lacks.
-import { UsageError } from '../../errors.js';
+import { EXIT, UsageError } from '../../errors.js';
 import { diagnose } from '../../doctor/diagnose.js';
 import { planLab } from '../../doctor/plan.js';
 import { examine, machineProbes } from '../../doctor/probes.js';
 import { renderJson, renderTable } from '../../doctor/render.js';
 import type { Lab } from '../../lab/model.js';
 import { parseVarFlags } from '../../lab/variables.js';
-import { defineCommand, EXIT } from '../args.js';
+import { defineCommand } from '../command.js';
 import { findLab, shippedLabs } from '../catalog.js';
 import { openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({
-  help: `Usage: ocilab doctor [<lab>...] [options]
-
-Checks this machine against what the labs need (every shipped lab when none is named) and says how
+  about: `Checks this machine against what the labs need (every shipped lab when none is named) and says how
 to fix each gap on this distribution: runc and crun, root (or what containers without root need),
 cgroups, seccomp and overlay, docker, podman and nerdctl and which one each lab would use, the tools
-the labs run, whether their registries answer, and free space for their workspaces.
-
-Options:
-      --var <name=value>      set a lab variable (repeatable) for the labs that have it,
-                              e.g. --var scheme=http --var host=127.0.0.1:5000
-      --json                  print {"ok", "checks": [{"id", "status", "found", "fix"}]}
-  -h, --help                  show this help
-
-Exit status: 0 when every lab asked about can run here, 1 when one cannot.`,
-  options: { var: WORKSPACE_OPTIONS.var, json: { type: 'boolean' } },
+the labs run, whether their registries answer, and free space for their workspaces.`,
+  more: `Exit status: 0 when every lab asked about can run here, 1 when one cannot.`,
+  options: {
+    var: {
+      ...WORKSPACE_OPTIONS.var,
+      help: 'set a lab variable (repeatable) for the labs that have it, e.g. --var scheme=http --var host=127.0.0.1:5000',
+    },
+    json: { type: 'boolean', help: 'print {"ok", "checks": [{"id", "status", "found", "fix"}]}' },
+  },
   args: { min: 0, max: Number.POSITIVE_INFINITY, usage: '' },
   async run(references, flags) {
     const found = references.length > 0 ? await Promise.all(references.map(findLab)) : await shippedLabs();

@@ -1,14 +1,12 @@
 // ocilab lint <file>...: every problem of every lab file, as file:line: message.
 import { readFile } from 'node:fs/promises';
-import { formatProblem } from '../../errors.js';
+import { EXIT, formatProblem } from '../../errors.js';
 import { parseLab } from '../../lab/parse.js';
-import { defineCommand, EXIT } from '../args.js';
+import { defineCommand } from '../command.js';
 import { out } from './shared.js';
 
 export default defineCommand({
-  help: `Usage: ocilab lint <file>...
-
-Checks lab files and reports every problem as file:line: message.`,
+  about: `Checks lab files and reports every problem as file:line: message.`,
   options: {},
   args: { min: 1, max: Infinity, usage: 'Which lab files? e.g. `ocilab lint labs/*.md`' },
   async run(files) {

@@ -1,13 +1,12 @@
 // ocilab list: the labs that come with ocilab, with progress.
 import { Chalk } from 'chalk';
-import { defineCommand, EXIT } from '../args.js';
+import { EXIT } from '../../errors.js';
+import { defineCommand } from '../command.js';
 import { shippedLabs } from '../catalog.js';
 import { out, progressText, useColor } from './shared.js';
 
 export default defineCommand({
-  help: `Usage: ocilab list
-
-Lists the labs that come with ocilab, with your progress in each.`,
+  about: `Lists the labs that come with ocilab, with your progress in each.`,
   options: {},
   args: { min: 0, max: 0, usage: '`ocilab list` takes no arguments.' },
   async run() {

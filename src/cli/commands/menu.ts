@@ -1,13 +1,13 @@
 // `ocilab` alone: a menu of labs on a terminal, the list otherwise.
 import { CancelledError } from '../../errors.js';
-import { defineCommand } from '../args.js';
+import { defineCommand } from '../command.js';
 import { shippedLabs } from '../catalog.js';
 import list from './list.js';
 import { RUN_OPTIONS, runLabCommand } from './run.js';
 import { progressText } from './shared.js';
 
 export default defineCommand({
-  help: '',
+  about: '',
   options: RUN_OPTIONS,
   args: { min: 0, max: 0, usage: '' },
   async run(_args, flags) {

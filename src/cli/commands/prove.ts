@@ -1,40 +1,31 @@
 // ocilab prove <lab>: for lab authors, shows that every check fails before its step and passes after it.
 import { isAbsolute, relative } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { CancelledError } from '../../errors.js';
+import { CancelledError, EXIT } from '../../errors.js';
 import { parseVarFlags, resolveVariables } from '../../lab/variables.js';
 import type { CheckRun, ProvedCheck, ProvedStep, ProveReport, Verdict } from '../../runner/prove.js';
-import { defineCommand, EXIT } from '../args.js';
+import { defineCommand } from '../command.js';
 import { findLab } from '../catalog.js';
-import { onCancel, out, useColor } from './shared.js';
+import { onCancel, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({
-  help: `Usage: ocilab prove <lab> [options]
-
-For lab authors: runs the lab headless in a throwaway workspace and, at every step, runs the step's
+  about: `For lab authors: runs the lab headless in a throwaway workspace and, at every step, runs the step's
 checks before its commands (each must fail) and after them (each must pass). A check marked
 \`passesBefore: true\` must pass both times. Reports checks that cannot fail and checks that never
 pass, each as file:line. Your own progress and workspace for the lab are not touched.
 
-Stops at the first step that does not pass after its commands, as \`ocilab run --yes\` does.
-
-Options:
-      --use <way>             use this way wherever a step offers it (e.g. podman, curl);
-                              repeatable: each step takes the first it offers
-      --var <name=value>      set a lab variable (repeatable)
-      --keep-going            go on after a step that does not pass
-      --keep                  keep the throwaway workspace and print where it is
-      --json                  print one JSON object instead of a report
-  -h, --help                  show this help
-
-Exit status: 0 every check is proven, 1 some check is not (or a step's commands failed),
+Stops at the first step that does not pass after its commands, as \`ocilab run --yes\` does.`,
+  more: `Exit status: 0 every check is proven, 1 some check is not (or a step's commands failed),
 2 bad usage or an invalid lab file. See docs/proving-labs.md.`,
   options: {
-    var: { type: 'string', multiple: true },
-    use: { type: 'string', multiple: true },
-    'keep-going': { type: 'boolean' },
-    keep: { type: 'boolean' },
-    json: { type: 'boolean' },
+    use: {
+      ...WORKSPACE_OPTIONS.use,
+      help: 'use this way wherever a step offers it (e.g. podman, curl); repeatable: each step takes the first it offers',
+    },
+    var: WORKSPACE_OPTIONS.var,
+    'keep-going': { type: 'boolean', help: 'go on after a step that does not pass' },
+    keep: { type: 'boolean', help: 'keep the throwaway workspace and print where it is' },
+    json: { type: 'boolean', help: 'print one JSON object instead of a report' },
   },
   args: { min: 1, max: 1, usage: '`ocilab prove` takes one lab: a number, an id or a path, e.g. `ocilab prove labs/02-runc.md`.' },
   async run([reference], flags) {

@@ -1,23 +1,18 @@
 // ocilab pull <ref> --rootfs DIR: an image's layers unpacked into a directory, with no container tool.
-import { dirname, resolve } from 'node:path';
-import { CancelledError, EnvironmentError, UsageError } from '../../errors.js';
-import { InvalidPlatformError, InvalidReferenceError, OciError } from '../../oci/errors.js';
+import { resolve } from 'node:path';
+import { CancelledError, EnvironmentError, EXIT, UsageError } from '../../errors.js';
 import { parsePlatform } from '../../oci/manifest.js';
 import { pull, type PullResult } from '../../oci/pull.js';
-import { parseReference, type Reference } from '../../oci/reference.js';
+import { parseReference } from '../../oci/reference.js';
 import { Transport } from '../../oci/transport.js';
 import type { SpecialFile } from '../../oci/unpack.js';
 import { createPullProgress } from '../../render/pull-progress.js';
-import { runProcess } from '../../sys/exec.js';
-import { defineCommand, EXIT } from '../args.js';
-import { onCancel, out } from './shared.js';
-
-const MKNOD_TIMEOUT_MS = 10_000;
+import { mknod } from '../../sys/mknod.js';
+import { defineCommand } from '../command.js';
+import { INSECURE_OPTION, onCancel, out } from './shared.js';
 
 export default defineCommand({
-  help: `Usage: ocilab pull <image> --rootfs DIR [options]
-
-Downloads an image from its registry and unpacks its layers, in order, into DIR: the root
+  about: `Downloads an image from its registry and unpacks its layers, in order, into DIR: the root
 filesystem of a container, as \`docker export\` would give it, without docker. Every manifest and
 layer is checked against its digest. Name the image as docker does: busybox, busybox:1.36,
 registry.k8s.io/pause:3.9, name@sha256:<digest>. DIR is created if missing; what it already holds is
@@ -28,29 +23,24 @@ downloads nothing (one HEAD request asks whether the tag moved), and --offline u
 so a workshop can load its images before the Wi-Fi gives up.
 
 Progress goes to stderr; stdout gets one line, the digest the image resolved to (for a multi-platform
-image, its index's: what name@digest pins).
-
-Options:
-      --rootfs DIR       where to unpack (required)
-      --platform P       os/architecture[/variant] to choose from a multi-platform image, e.g.
-                         linux/arm64/v8 (default: this machine's)
-      --offline          use only the cache; ask no registry
-      --insecure         use plain HTTP (loopback registries always do)
-  -h, --help             show this help
-
-Exit status: 0 pulled, 1 the registry refused, could not be reached, or sent an image ocilab cannot
+image, its index's: what name@digest pins).`,
+  more: `Exit status: 0 pulled, 1 the registry refused, could not be reached, or sent an image ocilab cannot
 unpack, 2 bad usage or not an image reference, 130 cancelled.`,
   options: {
-    rootfs: { type: 'string' },
-    platform: { type: 'string' },
-    offline: { type: 'boolean' },
-    insecure: { type: 'boolean' },
+    rootfs: { type: 'string', value: 'DIR', help: 'where to unpack (required)' },
+    platform: {
+      type: 'string',
+      value: 'P',
+      help: "os/architecture[/variant] to choose from a multi-platform image, e.g. linux/arm64/v8 (default: this machine's)",
+    },
+    offline: { type: 'boolean', help: 'use only the cache; ask no registry' },
+    insecure: INSECURE_OPTION,
   },
   args: { min: 1, max: 1, usage: '`ocilab pull` takes one image, e.g. `ocilab pull busybox:1.36 --rootfs rootfs`.' },
   async run([text = ''], flags) {
-    const ref = referenceOf(text);
+    const ref = parseReference(text);
     if (!flags.rootfs) throw new UsageError('`ocilab pull` needs --rootfs DIR, the directory to unpack into, e.g. `--rootfs rootfs`.');
-    if (flags.platform !== undefined) checkPlatform(flags.platform);
+    if (flags.platform !== undefined) parsePlatform(flags.platform);
     const rootfs = resolve(flags.rootfs);
     const progress = createPullProgress({
       write: (chunk) => process.stderr.write(chunk),
@@ -67,12 +57,10 @@ unpack, 2 bad usage or not an image reference, 130 cancelled.`,
         signal,
         onProgress: progress.onEvent,
         onNote: progress.note,
-        makeSpecialFile: (file) => mknod(file, signal),
+        makeSpecialFile: (file) => makeSpecialFile(file, signal),
       });
     } catch (error) {
-      if (signal.aborted) throw new CancelledError();
-      if (error instanceof OciError) throw new EnvironmentError(error.message, { cause: error });
-      throw error;
+      throw signal.aborted ? new CancelledError() : error;
     } finally {
       progress.finish();
       dispose();
@@ -82,37 +70,8 @@ unpack, 2 bad usage or not an image reference, 130 cancelled.`,
   },
 });
 
-function referenceOf(text: string): Reference {
-  try {
-    return parseReference(text);
-  } catch (error) {
-    if (error instanceof InvalidReferenceError) throw new UsageError(error.message);
-    throw error;
-  }
-}
-
-function checkPlatform(text: string): void {
-  try {
-    parsePlatform(text);
-  } catch (error) {
-    if (error instanceof InvalidPlatformError) throw new UsageError(error.message);
-    throw error;
-  }
-}
-
-/** Device nodes and FIFOs: Node has no mknod(2), so mknod(1) makes them; unpack.ts sets owner, mode and times after. */
-async function mknod(file: SpecialFile, signal: AbortSignal): Promise<void> {
-  const type = { 'character device': 'c', 'block device': 'b', fifo: 'p' }[file.kind];
-  const numbers = file.kind === 'fifo' ? [] : [String(file.major), String(file.minor)];
-  const result = await runProcess('mknod', ['-m', (file.mode & 0o777).toString(8), file.hostPath, type, ...numbers], {
-    cwd: dirname(file.hostPath),
-    timeoutMs: MKNOD_TIMEOUT_MS,
-    signal,
-  });
-  if (result.exitCode !== 0) {
-    const said = result.startError ?? result.output.trim();
-    throw new EnvironmentError(
-      `Could not create the ${file.kind} ${file.hostPath} with mknod: ${said || `exit status ${result.exitCode}`}.`,
-    );
-  }
+/** Device nodes and FIFOs for the unpacker, which sets their owner, mode and times after. */
+async function makeSpecialFile(file: SpecialFile, signal: AbortSignal): Promise<void> {
+  const failed = await mknod({ ...file, path: file.hostPath }, signal);
+  if (failed !== undefined) throw new EnvironmentError(`Could not create the ${file.kind} ${file.hostPath} with mknod: ${failed}.`);
 }

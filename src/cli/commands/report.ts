@@ -3,26 +3,21 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Chalk } from 'chalk';
-import { UsageError } from '../../errors.js';
-import { defineCommand, EXIT } from '../args.js';
+import { EXIT, UsageError } from '../../errors.js';
+import { defineCommand } from '../command.js';
 import { shippedLabs } from '../catalog.js';
 import { packageVersion } from '../paths.js';
-import { out, useColor } from './shared.js';
+import { CANNOT_WRITE, out, useColor } from './shared.js';
 
 export default defineCommand({
-  help: `Usage: ocilab report [--json | --junit FILE | --html FILE]
-
-Summarises your progress in every lab on this machine: each step's status, attempts, hints opened and
-time spent, with your user and host named. Without options it prints a summary.
-
-Options:
-      --json          print the report as JSON (for \`ocilab class\`: e.g. ocilab report --json > $(hostname).json)
-      --junit <file>  write it as JUnit XML, one testcase per check (for CI graders)
-      --html <file>   write it as one self-contained HTML page (for an instructor)
-  -h, --help          show this help
-
---junit and --html can be given together, and with --json.`,
-  options: { json: { type: 'boolean' }, junit: { type: 'string' }, html: { type: 'string' } },
+  about: `Summarises your progress in every lab on this machine: each step's status, attempts, hints opened and
+time spent, with your user and host named. Without options it prints a summary.`,
+  more: `--junit and --html can be given together, and with --json.`,
+  options: {
+    json: { type: 'boolean', help: 'print the report as JSON (for `ocilab class`: e.g. ocilab report --json > $(hostname).json)' },
+    junit: { type: 'string', value: '<file>', help: 'write it as JUnit XML, one testcase per check (for CI graders)' },
+    html: { type: 'string', value: '<file>', help: 'write it as one self-contained HTML page (for an instructor)' },
+  },
   args: { min: 0, max: 0, usage: '`ocilab report` takes no arguments: it reports every lab. See `ocilab report --help`.' },
   async run(_args, flags) {
     const { collectReport } = await import('../../report/collect.js');
@@ -54,9 +49,7 @@ async function write(file: string, text: string): Promise<string> {
   try {
     await writeFile(path, text);
   } catch (error) {
-    throw new UsageError(
-      `Cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Is the directory there, and yours?`,
-    );
+    throw new UsageError(CANNOT_WRITE(path, error));
   }
   return path;
 }

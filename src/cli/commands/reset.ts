@@ -1,13 +1,12 @@
 // ocilab reset <lab>: forget the progress in a lab.
 import { loadProgress, resetProgress } from '../../runner/progress.js';
-import { defineCommand, EXIT } from '../args.js';
+import { EXIT } from '../../errors.js';
+import { defineCommand } from '../command.js';
 import { findLab } from '../catalog.js';
 import { out } from './shared.js';
 
 export default defineCommand({
-  help: `Usage: ocilab reset <lab>
-
-Forgets your progress in a lab, so the next \`ocilab run\` starts at step 1.
+  about: `Forgets your progress in a lab, so the next \`ocilab run\` starts at step 1.
 The workspace is left as it is.`,
   options: {},
   args: { min: 1, max: 1, usage: '`ocilab reset` takes one lab: a number, an id or a path, e.g. `ocilab reset 2`.' },

@@ -1,31 +1,20 @@
 // ocilab run <lab>: a lab step by step, interactive on a terminal, headless otherwise.
-import { CancelledError, STOPPED } from '../../errors.js';
+import { CancelledError, EXIT, STOPPED } from '../../errors.js';
 import type { Mode } from '../../runner/events.js';
-import { defineCommand, EXIT } from '../args.js';
+import { defineCommand, type Options } from '../command.js';
 import { findLab } from '../catalog.js';
 import { onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
 
 export const RUN_OPTIONS = {
   ...WORKSPACE_OPTIONS,
-  yes: { type: 'boolean', short: 'y' },
-  'keep-going': { type: 'boolean' },
-} as const;
+  yes: { type: 'boolean', short: 'y', help: 'headless: run every step without asking' },
+  'keep-going': { type: 'boolean', help: 'headless: go on after a failed step' },
+} as const satisfies Options;
 
 export default defineCommand({
-  help: `Usage: ocilab run <lab> [options]
-
-Runs a lab step by step in its workspace. On a terminal you choose what to do at each step;
+  about: `Runs a lab step by step in its workspace. On a terminal you choose what to do at each step;
 with --yes, or when input is not a terminal, every step runs in order (headless).
-Progress is saved after every step; running the lab again goes on where you stopped.
-
-Options:
-  -y, --yes                   headless: run every step without asking
-      --keep-going            headless: go on after a failed step
-      --use <way>             use this way wherever a step offers it (e.g. podman, docker, curl);
-                              repeatable: each step takes the first it offers (--use builtin --use rootless)
-      --workdir <dir>         the workspace (default ~/ocilab/<lab-id>)
-      --var <name=value>      set a lab variable (repeatable)
-  -h, --help                  show this help`,
+Progress is saved after every step; running the lab again goes on where you stopped.`,
   options: RUN_OPTIONS,
   args: { min: 1, max: 1, usage: '`ocilab run` takes one lab: a number, an id or a path, e.g. `ocilab run 2`.' },
   run: ([reference], flags) => runLabCommand(reference as string, flags),

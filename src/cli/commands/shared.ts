@@ -1,6 +1,7 @@
 // What several commands share: the lab's workspace and variables, Ctrl-C, colour.
 import { join, resolve } from 'node:path';
 import type { Lab } from '../../lab/model.js';
+import type { Option, Options } from '../command.js';
 import { parseVarFlags, resolveVariables } from '../../lab/variables.js';
 import { loadProgress, newProgress, resumeIndex, stateDir, type LabProgress } from '../../runner/progress.js';
 import { learner } from '../../sys/learner.js';
@@ -26,10 +27,22 @@ export const useColor = () => !process.env.NO_COLOR && process.stdout.isTTY === 
 
 /** Options of commands that work in a lab's workspace. */
 export const WORKSPACE_OPTIONS = {
-  workdir: { type: 'string' },
-  var: { type: 'string', multiple: true },
-  use: { type: 'string', multiple: true },
-} as const;
+  workdir: { type: 'string', value: '<dir>', help: "the workspace (default: the lab's saved one, else ~/ocilab/<lab-id>)" },
+  var: { type: 'string', multiple: true, value: '<name=value>', help: 'set a lab variable (repeatable)' },
+  use: {
+    type: 'string',
+    multiple: true,
+    value: '<way>',
+    help: 'use this way wherever a step offers it (e.g. podman, docker, curl); repeatable: each step takes the first it offers (--use builtin --use rootless)',
+  },
+} as const satisfies Options;
+
+/** For commands that ask a registry. */
+export const INSECURE_OPTION = { type: 'boolean', help: 'use plain HTTP (loopback registries always do)' } as const satisfies Option;
+
+/** A file the user named could not be written: which, why (the errno code), and what to look at. */
+export const CANNOT_WRITE = (path: string, error: unknown) =>
+  `Cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error))}. Is the directory there, and yours?`;
 
 export function defaultWorkdir(lab: Lab): string {
   return join(learner().home, 'ocilab', lab.id);

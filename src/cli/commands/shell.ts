@@ -1,24 +1,17 @@
 // ocilab shell [<lab>]: the learner's shell for the current step of a lab, checked when it ends.
-import { CancelledError, STOPPED, UsageError } from '../../errors.js';
-import { defineCommand, EXIT } from '../args.js';
+import { CancelledError, EXIT, STOPPED, UsageError } from '../../errors.js';
+import { defineCommand } from '../command.js';
 import { findLab } from '../catalog.js';
 import { lastLabWorkedOn, onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
 
 export const SHELL_NEEDS_TERMINAL = '`ocilab shell` opens a shell for you to type in, so it needs a terminal; this input is not one.';
 
 export default defineCommand({
-  help: `Usage: ocilab shell [<lab>] [options]
-
-Opens ocilab's shell for the current step of a lab (the first one not done): bash in the lab's
+  about: `Opens ocilab's shell for the current step of a lab (the first one not done): bash in the lab's
 workspace with the lab's variables set. Type the step's commands yourself; ocilab records each
 command, its exit status and its output. \`ocilab check\` in the shell checks the step now; leaving
 the shell (\`exit\` or Ctrl-D) checks it and keeps your progress. Without <lab>, the lab you worked
-on last.
-
-Options:
-      --workdir <dir>         the workspace (default: the lab's saved one, else ~/ocilab/<lab-id>)
-      --var <name=value>      set a lab variable (repeatable)
-  -h, --help                  show this help`,
+on last.`,
   options: { workdir: WORKSPACE_OPTIONS.workdir, var: WORKSPACE_OPTIONS.var },
   args: { min: 0, max: 1, usage: '`ocilab shell` takes at most one lab: a number, an id or a path, e.g. `ocilab shell 2`.' },
   async run([reference], flags) {

@@ -1,25 +1,20 @@
 // ocilab verify <lab>: only the checks, against what is already in the workspace.
 import { existsSync } from 'node:fs';
 import { Chalk } from 'chalk';
-import { CancelledError } from '../../errors.js';
-import { defineCommand, EXIT } from '../args.js';
+import { CancelledError, EXIT } from '../../errors.js';
+import { defineCommand } from '../command.js';
 import { findLab } from '../catalog.js';
 import { onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({
-  help: `Usage: ocilab verify <lab> [options]
-
-Runs only the checks of a lab against what is in the workspace: for a learner who typed the
+  about: `Runs only the checks of a lab against what is in the workspace: for a learner who typed the
 commands by hand, or an instructor checking a machine. Container probes need root: as a normal
-user they run runc with sudo, which on a terminal may ask for your password once.
-
-Options:
-      --workdir <dir>         the workspace (default: the lab's saved one, else ~/ocilab/<lab-id>)
-      --var <name=value>      set a lab variable (repeatable)
-      --use <way>             the way to re-run read-only commands with (repeatable, as for run)
-      --json                  print one JSON object instead of a report
-  -h, --help                  show this help`,
-  options: { ...WORKSPACE_OPTIONS, json: { type: 'boolean' } },
+user they run runc with sudo, which on a terminal may ask for your password once.`,
+  options: {
+    ...WORKSPACE_OPTIONS,
+    use: { ...WORKSPACE_OPTIONS.use, help: 'the way to re-run read-only commands with (repeatable, as for run)' },
+    json: { type: 'boolean', help: 'print one JSON object instead of a report' },
+  },
   args: { min: 1, max: 1, usage: '`ocilab verify` takes one lab: a number, an id or a path, e.g. `ocilab verify 2`.' },
   async run([reference], flags) {
     const lab = await findLab(reference as string);
