@@ -64,7 +64,7 @@ function isExiting(error: unknown): error is ExitingError {
 }
 
 /** Says what went wrong, and returns the exit status the error carries. */
-async function report(error: unknown, debug: boolean): Promise<number> {
+function report(error: unknown, debug: boolean): number {
   const say = (text: string) => process.stderr.write(`${text}\n`);
   if (isExiting(error)) {
     if (error instanceof CancelledError) say(error.message);
@@ -86,7 +86,7 @@ main(argv).then(
   (code) => {
     process.exitCode = code;
   },
-  async (error: unknown) => {
-    process.exitCode = await report(error, argv.includes('--debug'));
+  (error: unknown) => {
+    process.exitCode = report(error, argv.includes('--debug'));
   },
 );

@@ -37,13 +37,15 @@ export function createPrompter(): Prompter {
         'quit',
       ),
     async chooseWay(step: Step, options: WayOption[]): Promise<Way> {
-      const usable = options.filter((o) => o.usable);
+      // The runner asks only when a way can be used; the first usable one is the default.
+      const first = options.find((o) => o.usable) ?? options[0];
+      if (!first) throw new Error(`chooseWay was given no way for "${step.title}"`);
       const name = await select(
         `"${step.title}" can be done in several ways. Which one?`,
         options.map((o) => ({ name: o.way.name, message: o.way.name, ...(o.usable ? {} : { disabled: o.reason }) })),
-        usable[0]!.way.name,
+        first.way.name,
       );
-      return (options.find((o) => o.way.name === name) ?? usable[0]!).way;
+      return (options.find((o) => o.way.name === name) ?? first).way;
     },
     editAction: (edit: Edit) =>
       select<EditChoice>(

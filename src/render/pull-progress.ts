@@ -11,11 +11,11 @@ export interface PullProgressOptions {
 }
 
 export interface PullProgress {
-  onEvent(event: PullEvent): void;
+  onEvent: (event: PullEvent) => void;
   /** Something the user should know (an entry skipped, a tag that moved), on a line of its own. */
-  note(message: string): void;
+  note: (message: string) => void;
   /** Draws the last state; call once the pull ended, however it ended. */
-  finish(): void;
+  finish: () => void;
 }
 
 /** Bars are redrawn at most this often. */

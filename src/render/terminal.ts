@@ -1,7 +1,7 @@
 // Turns runner events into terminal output. One formatter per event kind: the mapped type makes a new
 // kind fail to compile until it is rendered here. Markdown goes through marked-terminal, loaded only
 // when prose is shown (interactive mode), so headless runs and quick commands start fast.
-import { Chalk, type ChalkInstance } from 'chalk';
+import { Chalk } from 'chalk';
 import { describeCheck } from '../checks/index.js';
 import type { Segment } from '../lab/model.js';
 import type { EventOf, EventType, RunnerEvent, StepStatus } from '../runner/events.js';
@@ -20,7 +20,7 @@ export interface RenderOptions {
 type Formatters = { [T in EventType]: (event: EventOf<T>) => void };
 
 export interface Renderer {
-  render(event: RunnerEvent): void;
+  render: (event: RunnerEvent) => void;
 }
 
 export type MarkdownToText = (markdown: string) => string;
@@ -118,7 +118,10 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
     'check-result': ({ result, label }) => {
       const repeated = result.status === 'error' && result.message === lastError;
       lastError = result.status === 'error' ? result.message : undefined;
-      if (result.status === 'passed') return line(`  ${c.green('✓')} ${label}`);
+      if (result.status === 'passed') {
+        line(`  ${c.green('✓')} ${label}`);
+        return;
+      }
       if (result.status === 'error') {
         line(`  ${c.yellow('!')} ${label}: could not check — ${repeated ? 'as above' : result.message}`);
         if (result.hint) line(c.dim(`      hint: ${result.hint}`));

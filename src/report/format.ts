@@ -60,6 +60,7 @@ export function whenNear(iso: string, reference: string): string {
 // Characters neither XML 1.0 nor HTML can carry, even escaped: C0 controls other than tab and line
 // breaks (terminal colour codes in a command's output, say), lone surrogates, U+FFFE and U+FFFF.
 const CONTROLS =
+  // eslint-disable-next-line no-control-regex -- finding control characters is what this expression is for
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Writes those characters out as `\x1b` or `\ud800`, so the reader sees they were there. */

@@ -81,8 +81,8 @@ export async function runProcess(file: string, args: readonly string[], options:
   child.stdout?.on('data', collect('stdout'));
   child.stderr?.on('data', collect('stderr'));
 
-  let timedOut = false;
-  let cancelled = false;
+  // Set by the timer and the abort listener below; an object, so the checks after `await` read it afresh.
+  const ended = { timedOut: false, cancelled: false };
   const endGroup = () => {
     const pid = child.pid;
     if (pid === undefined) return;
@@ -105,11 +105,11 @@ export async function runProcess(file: string, args: readonly string[], options:
     timeoutMs === undefined
       ? undefined
       : setTimeout(() => {
-          timedOut = true;
+          ended.timedOut = true;
           endGroup();
         }, timeoutMs);
   const onAbort = () => {
-    cancelled = true;
+    ended.cancelled = true;
     endGroup();
   };
   if (signal?.aborted) onAbort();
@@ -118,7 +118,7 @@ export async function runProcess(file: string, args: readonly string[], options:
   try {
     const result = await child;
     const startError =
-      result.failed && result.exitCode === undefined && !result.signal && !timedOut && !cancelled
+      result.failed && result.exitCode === undefined && !result.signal && !ended.timedOut && !ended.cancelled
         ? (result.originalMessage ?? result.shortMessage)
         : undefined;
     return {
@@ -126,8 +126,7 @@ export async function runProcess(file: string, args: readonly string[], options:
       stdout: typeof result.stdout === 'string' ? result.stdout : '',
       stderr: typeof result.stderr === 'string' ? result.stderr : '',
       output,
-      timedOut,
-      cancelled,
+      ...ended,
       ...(startError ? { startError } : {}),
     };
   } finally {

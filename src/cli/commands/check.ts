@@ -6,7 +6,7 @@ import { EXIT, UsageError } from '../../errors.js';
 import type { RunnerEvent } from '../../runner/events.js';
 import { defineCommand } from '../command.js';
 import { readLab } from '../catalog.js';
-import { onCancel, openSession, out, useColor } from './shared.js';
+import { onCancel, openSession, out, useColor, widthOf } from './shared.js';
 
 export const CHECK_OUTSIDE_SHELL =
   "`ocilab check` checks the step of ocilab's shell, and this is not one: open it from a step (`ocilab run LAB`, then “Open a shell”) or with `ocilab shell LAB`; `ocilab verify LAB` checks a workspace from anywhere.";
@@ -49,7 +49,7 @@ commands you typed, explains each one that fails, and keeps the result in your p
       ? collect
       : await (async () => {
           const { createRenderer } = await import('../../render/terminal.js');
-          const width = process.stdout.columns ?? 80;
+          const width = widthOf(process.stdout);
           const renderer = await createRenderer({ color: useColor(), width, write: out, prose: false, vars });
           return (event: RunnerEvent) => {
             collect(event);

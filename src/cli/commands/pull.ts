@@ -9,7 +9,7 @@ import type { SpecialFile } from '../../oci/unpack.js';
 import { createPullProgress } from '../../render/pull-progress.js';
 import { mknod } from '../../sys/mknod.js';
 import { defineCommand } from '../command.js';
-import { INSECURE_OPTION, onCancel, out } from './shared.js';
+import { INSECURE_OPTION, isTerminal, onCancel, out, widthOf } from './shared.js';
 
 export default defineCommand({
   about: `Downloads an image from its registry and unpacks its layers, in order, into DIR: the root
@@ -44,8 +44,8 @@ unpack, 2 bad usage or not an image reference, 130 cancelled.`,
     const rootfs = resolve(flags.rootfs);
     const progress = createPullProgress({
       write: (chunk) => process.stderr.write(chunk),
-      tty: process.stderr.isTTY === true,
-      width: process.stderr.columns ?? 80,
+      tty: isTerminal(process.stderr),
+      width: widthOf(process.stderr),
     });
     const { signal, dispose } = onCancel();
     let result: PullResult;

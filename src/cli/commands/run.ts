@@ -3,7 +3,7 @@ import { CancelledError, EXIT, STOPPED } from '../../errors.js';
 import type { Mode } from '../../runner/events.js';
 import { defineCommand, type Options } from '../command.js';
 import { findLab } from '../catalog.js';
-import { onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
+import { onCancel, openSession, out, useColor, widthOf, WORKSPACE_OPTIONS } from './shared.js';
 
 export const RUN_OPTIONS = {
   ...WORKSPACE_OPTIONS,
@@ -30,7 +30,7 @@ export async function runLabCommand(
   const [{ runLab }, { createRenderer }] = await Promise.all([import('../../runner/run.js'), import('../../render/terminal.js')]);
   const renderer = await createRenderer({
     color: useColor(),
-    width: process.stdout.columns ?? 80,
+    width: widthOf(process.stdout),
     write: out,
     prose: mode === 'interactive',
     vars,

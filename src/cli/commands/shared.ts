@@ -23,7 +23,18 @@ function survive(stream: NodeJS.WriteStream): void {
   });
 }
 
-export const useColor = () => !process.env.NO_COLOR && process.stdout.isTTY === true;
+/** Node types every standard stream as a terminal with a width; a pipe or a file has neither. */
+interface Stream {
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export const isTerminal = (stream: Stream) => stream.isTTY === true;
+
+/** The terminal's width, or 80 columns for a pipe or a file. */
+export const widthOf = (stream: Stream) => stream.columns ?? 80;
+
+export const useColor = () => !process.env.NO_COLOR && isTerminal(process.stdout);
 
 /** Options of commands that work in a lab's workspace. */
 export const WORKSPACE_OPTIONS = {
@@ -81,7 +92,7 @@ const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * Aborts on Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal closed), so running children are ended,
  * cleanups run and progress is saved; output that can no longer be written is dropped rather than fatal.
  */
-export function onCancel(): { signal: AbortSignal; dispose(): void } {
+export function onCancel(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const abort = (signal: NodeJS.Signals) => {
     // After a hangup the terminal is gone: writing to it would only fail.

@@ -2,7 +2,7 @@
 import { CancelledError, EXIT, STOPPED, UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import { findLab } from '../catalog.js';
-import { lastLabWorkedOn, onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
+import { lastLabWorkedOn, onCancel, openSession, out, useColor, widthOf, WORKSPACE_OPTIONS } from './shared.js';
 
 export const SHELL_NEEDS_TERMINAL = '`ocilab shell` opens a shell for you to type in, so it needs a terminal; this input is not one.';
 
@@ -21,7 +21,7 @@ on last.`,
     const lab = await findLab(named);
     const { workdir, progress, vars } = await openSession(lab, flags);
     const [{ shellLab }, { createRenderer }] = await Promise.all([import('../../runner/run.js'), import('../../render/terminal.js')]);
-    const renderer = await createRenderer({ color: useColor(), width: process.stdout.columns ?? 80, write: out, prose: true, vars });
+    const renderer = await createRenderer({ color: useColor(), width: widthOf(process.stdout), write: out, prose: true, vars });
     const { signal, dispose } = onCancel();
     try {
       const status = await shellLab(lab, { workdir, vars, mode: 'interactive', keepGoing: false, signal, emit: renderer.render, progress });

@@ -4,7 +4,7 @@ import { Chalk } from 'chalk';
 import { CancelledError, EXIT } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import { findLab } from '../catalog.js';
-import { onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
+import { isTerminal, onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({
   about: `Runs only the checks of a lab against what is in the workspace: for a learner who typed the
@@ -33,7 +33,7 @@ user they run runc with sudo, which on a terminal may ask for your password once
         vars,
         signal,
         progress,
-        interactive: process.stdin.isTTY === true,
+        interactive: isTerminal(process.stdin),
         // With --json, stdout is for the JSON alone.
         onNotice: (level, message) =>
           flags.json ? process.stderr.write(`${message}\n`) : out(level === 'warn' ? c.yellow(`! ${message}\n`) : c.dim(`${message}\n`)),
