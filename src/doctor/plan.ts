@@ -5,9 +5,9 @@ import { expand, references } from '../lab/variables.js';
 
 /** The OCI runtimes doctor reports on, whether a lab needs them or not. */
 export const RUNTIMES = ['runc', 'crun'] as const;
-/** The container tools a lab's ways use to get images; doctor checks that they work, not only that they exist. */
-export const HANDLERS = ['docker', 'podman', 'nerdctl'] as const;
-export type HandlerName = (typeof HANDLERS)[number];
+/** The container engines a lab's ways use to get images; doctor checks that they work, not only that they exist. */
+export const ENGINES = ['docker', 'podman', 'nerdctl'] as const;
+export type Engine = (typeof ENGINES)[number];
 /** How long `X info` may take: as long as the ways' probes (runner/ways.ts), so doctor and `ocilab run` agree on a slow daemon. */
 export const INFO_TIMEOUT_MS = 10_000;
 /** The tools the shipped labs use. */
@@ -118,6 +118,6 @@ export function commandsToProbe(plans: readonly LabPlan[]): string[] {
     for (const command of lab.requires.commands) names.add(command);
     for (const way of wayActions.flatMap((a) => a.ways)) for (const command of way.needs) names.add(command);
   }
-  for (const handler of HANDLERS) names.delete(handler);
+  for (const engine of ENGINES) names.delete(engine);
   return [...names];
 }

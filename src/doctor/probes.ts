@@ -1,193 +1,21 @@
-// What doctor finds on the machine, and the probes that find it. Everything that touches the machine
-// is here; diagnose.ts judges the findings alone, so tests hand it a fake machine.
+// The live probes: they run commands, read files under /proc, /sys and /etc, and ask registries over
+// the network. Everything in doctor that touches the machine is here.
 import { access, constants, mkdtemp, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { release, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Way } from '../lab/model.js';
 import { classifyNetworkError } from '../oci/network.js';
-import type { WayOption } from '../runner/prompter.js';
 import { assessWays } from '../runner/ways.js';
 import { runProcess } from '../sys/exec.js';
 import { which } from '../sys/host.js';
-import { detectPrivilege, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
-import type { InitSystem } from './os.js';
-import { commandsToProbe, HANDLERS, INFO_TIMEOUT_MS, type HandlerName, type LabPlan } from './plan.js';
-
-export interface Account {
-  uid: number;
-  name: string;
-  /** How commands that need root run: as root, through sudo with or without a password, or not at all. */
-  access: Privilege;
-  /** What sudo said when it did not simply run (it wants a password, or it is broken). */
-  sudoSaid?: string;
-  /** sudo wants a password, but this terminal typed it lately: sudo does accept this user. */
-  sudoFresh?: boolean;
-}
-
-export interface Tool {
-  /** Where it is on PATH; undefined when it is not installed. */
-  path?: string;
-  /** What `--version` printed, when it answered. */
-  versionText?: string;
-}
-
-/** The end of a probe command: did it succeed, and its last line of output (the error, usually). */
-export interface ProbeRun {
-  ok: boolean;
-  said: string;
-  timedOut: boolean;
-}
-
-export interface HandlerState extends Tool {
-  /** `<handler> info`: the daemon (or storage) answers. Absent when the handler is not installed. */
-  info?: ProbeRun;
-  /** docker only, for a user who is not root: may they use the daemon's socket? */
-  socket?: { path: string; accessible: boolean };
-}
-
-export interface Kernel {
-  /** The file system type of /sys/fs/cgroup, as `stat -fc %T` names it: cgroup2fs (v2) or tmpfs (v1). */
-  cgroupFs: string;
-  seccomp: {
-    /** /proc/self/status has a `Seccomp:` line: the kernel has seccomp. */
-    inStatus: boolean;
-    /** It has `Seccomp_filters:` too (kernels from 5.9 show it when filters are built in). */
-    filtersInStatus: boolean;
-    /** CONFIG_SECCOMP_FILTER from the kernel config, when that is readable. */
-    filterConfig?: string;
-  };
-  /** overlay is in /proc/filesystems (loaded), or a module that loads on first use, or neither. */
-  overlay: 'loaded' | 'module' | 'absent';
-}
-
-/** What rootless containers need; probed only for a user who is not root. */
-export interface Rootless {
-  /** The sysctls that allow or forbid unprivileged user namespaces; absent when the kernel has no such file. */
-  userns: { unprivilegedClone?: string; maxUserNamespaces?: string; apparmorRestrict?: string };
-  /** This user's line in /etc/subuid, if any. */
-  subuid?: string;
-  /** cgroup v2 controllers systemd delegates to this user's session (cgroup.controllers of user@UID.service). */
-  delegated?: string[];
-  /** `runc spec --rootless` in a scratch directory, when runc is installed. */
-  runcSpec?: ProbeRun;
-}
-
-/** One `GET /v2/` attempt: the HTTP status it got, or why it got none. */
-export interface Reach {
-  url: string;
-  status?: number;
-  /** Where redirects led, when they did. */
-  finalUrl?: string;
-  error?: string;
-  /** fetch refuses the port (one browsers block, such as 6000): doctor could not ask, curl and docker would. */
-  refusedPort?: boolean;
-}
-
-export interface Disk {
-  workdir: string;
-  /** The directory measured: the workspace, or its nearest ancestor that exists. */
-  measured: string;
-  freeBytes?: number;
-  error?: string;
-}
-
-export interface LabState {
-  /** assessWays for each step with ways, by step id. */
-  ways: Record<string, WayOption[]>;
-  /** The attempts for each registry target, by host. */
-  registries: Record<string, Reach[]>;
-  disk: Disk;
-}
-
-export interface Machine {
-  /** The text of /etc/os-release; undefined when it is missing. */
-  osRelease: string | undefined;
-  init: InitSystem;
-  account: Account;
-  commands: Record<string, Tool>;
-  handlers: Record<HandlerName, HandlerState>;
-  kernel: Kernel;
-  rootless?: Rootless;
-  /** The proxy lab commands would use (HTTPS_PROXY and the like); doctor's own requests go direct. */
-  proxy?: Proxy;
-  /** By lab id. */
-  labs: Record<string, LabState>;
-}
-
-export interface Proxy {
-  url: string;
-  /** NO_PROXY, split: hosts and domain suffixes that go direct. */
-  noProxy: string[];
-}
-
-export interface Probes {
-  osRelease(): Promise<string | undefined>;
-  init(): Promise<InitSystem>;
-  account(): Promise<Account>;
-  command(name: string): Promise<Tool>;
-  handler(name: HandlerName, account: Account): Promise<HandlerState>;
-  kernel(): Promise<Kernel>;
-  rootless(account: Account): Promise<Rootless>;
-  ways(ways: readonly Way[], workdir: string, access: Privilege): Promise<WayOption[]>;
-  registry(urls: readonly string[]): Promise<Reach[]>;
-  disk(workdir: string): Promise<Disk>;
-  proxy(): Promise<Proxy | undefined>;
-}
-
-/** Runs every probe the labs call for, at the same time; each registry is asked once. */
-export async function examine(probes: Probes, plans: readonly LabPlan[]): Promise<Machine> {
-  const account = await probes.account();
-  const reaches = new Map<string, Promise<Reach[]>>();
-  const reach = (urls: string[]) => {
-    const key = urls.join(' ');
-    if (!reaches.has(key)) reaches.set(key, probes.registry(urls));
-    return reaches.get(key) as Promise<Reach[]>;
-  };
-  const byName = async <T>(names: readonly string[], probe: (name: string) => Promise<T>) =>
-    Object.fromEntries(await Promise.all(names.map(async (name) => [name, await probe(name)] as const)));
-
-  const labState = async (plan: LabPlan): Promise<[string, LabState]> => {
-    const [ways, registries, disk] = await Promise.all([
-      byName(
-        plan.wayActions.map((a) => a.stepId),
-        (stepId) => probes.ways(plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [], plan.workdir, account.access),
-      ),
-      byName(
-        plan.registries.map((r) => r.host),
-        (host) => reach(plan.registries.find((r) => r.host === host)?.urls ?? []),
-      ),
-      probes.disk(plan.workdir),
-    ]);
-    return [plan.lab.id, { ways, registries, disk }];
-  };
-
-  const [osRelease, init, commands, handlers, kernel, rootless, proxy, labs] = await Promise.all([
-    probes.osRelease(),
-    probes.init(),
-    byName(commandsToProbe(plans), (name) => probes.command(name)),
-    byName(HANDLERS, (name) => probes.handler(name as HandlerName, account)),
-    probes.kernel(),
-    account.access === 'root' ? undefined : probes.rootless(account),
-    probes.proxy(),
-    Promise.all(plans.map(labState)),
-  ]);
-  return {
-    osRelease,
-    init,
-    account,
-    commands,
-    handlers: handlers as Record<HandlerName, HandlerState>,
-    kernel,
-    ...(rootless ? { rootless } : {}),
-    ...(proxy ? { proxy } : {}),
-    labs: Object.fromEntries(labs),
-  };
-}
+import { detectPrivilege, sudoAsksNothing } from '../sys/privilege.js';
+import type { Probes } from './examine.js';
+import type { EngineState, ProbeRun, Reach } from './machine.js';
+import { INFO_TIMEOUT_MS } from './plan.js';
 
 const VERSION_TIMEOUT_MS = 5_000;
 /** Long enough for a registry across the world, short enough not to keep a classroom waiting. */
-export const REGISTRY_TIMEOUT_MS = 5_000;
+const REGISTRY_TIMEOUT_MS = 5_000;
 
 const VERSION_ARGS: Record<string, string[]> = { crane: ['version'] };
 
@@ -270,11 +98,11 @@ export const machineProbes: Probes = {
     return text === undefined ? { path } : { path, versionText: text };
   },
 
-  async handler(name, account) {
+  async engine(name, account) {
     const path = await which(name);
     if (!path) return {};
     const [text, info] = await Promise.all([versionText(path, name), probeRun(path, ['info'], INFO_TIMEOUT_MS)]);
-    const state: HandlerState = { path, info, ...(text === undefined ? {} : { versionText: text }) };
+    const state: EngineState = { path, info, ...(text === undefined ? {} : { versionText: text }) };
     if (name === 'docker' && account.uid !== 0) {
       const host = process.env.DOCKER_HOST;
       const socket = host?.startsWith('unix://') ? host.slice('unix://'.length) : host ? undefined : '/var/run/docker.sock';
@@ -383,15 +211,15 @@ export const machineProbes: Probes = {
     }
   },
 
-  async proxy() {
+  proxy() {
     const env = process.env;
     const url = env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY || env.all_proxy || env.ALL_PROXY;
-    if (!url) return undefined;
+    if (!url) return Promise.resolve(undefined);
     const noProxy = (env.no_proxy || env.NO_PROXY || '')
       .split(',')
       .map((h) => h.trim())
       .filter(Boolean);
-    return { url, noProxy };
+    return Promise.resolve({ url, noProxy });
   },
 };
 

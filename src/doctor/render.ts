@@ -1,7 +1,8 @@
 // The doctor's findings as a table for people (✓ / ! / ✗, the check, what was found, the fix) or as
 // the JSON document scripts read: {"ok", "checks": [{"id", "status", "found", "fix"}]}.
 import { Chalk } from 'chalk';
-import type { Diagnosis, Status } from './diagnose.js';
+import type { Diagnosis } from './diagnose.js';
+import type { Status } from './finding.js';
 
 const MARKS: Record<Status, string> = { ok: '✓', warn: '!', fail: '✗' };
 /** Ids longer than this get their text on the next line instead of a wider table. */

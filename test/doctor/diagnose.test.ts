@@ -3,10 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnose, type Diagnosis, type Finding } from '../../src/doctor/diagnose.js';
+import { diagnose, type Diagnosis } from '../../src/doctor/diagnose.js';
+import type { Finding } from '../../src/doctor/finding.js';
+import type { Account, EngineState, Machine, Reach, Rootless } from '../../src/doctor/machine.js';
 import type { InitSystem } from '../../src/doctor/os.js';
-import { HANDLERS, planLab, type HandlerName, type LabPlan } from '../../src/doctor/plan.js';
-import type { Account, HandlerState, Machine, Reach, Rootless } from '../../src/doctor/probes.js';
+import { ENGINES, planLab, type Engine, type LabPlan } from '../../src/doctor/plan.js';
 import type { Lab } from '../../src/lab/model.js';
 import { parseLab } from '../../src/lab/parse.js';
 import { resolveVariables } from '../../src/lab/variables.js';
@@ -80,7 +81,7 @@ interface Fake {
   account?: Account;
   /** Commands on PATH besides the handlers (`ocilab` is ocilab's own bin/ocilab, always there when installed whole). */
   commands?: string[];
-  handlers?: Partial<Record<HandlerName, HandlerCondition>>;
+  handlers?: Partial<Record<Engine, HandlerCondition>>;
   cgroupFs?: string;
   rootless?: Rootless;
   /** GET /v2/ attempts by host; a reachable 200 otherwise. */
@@ -104,7 +105,7 @@ const ROOTLESS_READY: Rootless = {
 const DOCKER_DOWN = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
 const DOCKER_DENIED = 'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock';
 
-function handlerState(name: HandlerName, condition: HandlerCondition): HandlerState {
+function handlerState(name: Engine, condition: HandlerCondition): EngineState {
   if (condition === 'missing') return {};
   const said = { usable: '', 'daemon down': DOCKER_DOWN, 'socket denied': DOCKER_DENIED, broken: 'Error: cannot set up namespace' }[
     condition
@@ -121,11 +122,11 @@ function handlerState(name: HandlerName, condition: HandlerCondition): HandlerSt
 function assess(plan: LabPlan, stepId: string, machine: Omit<Machine, 'labs'>): WayOption[] {
   const ways = plan.wayActions.find((a) => a.stepId === stepId)?.ways ?? [];
   return ways.map((way) => {
-    const present = (c: string) => (machine.handlers[c as HandlerName] ?? machine.commands[c])?.path !== undefined;
+    const present = (c: string) => (machine.engines[c as Engine] ?? machine.commands[c])?.path !== undefined;
     const missing = way.needs.filter((c) => !present(c));
     if (missing.length > 0) return { way, usable: false, reason: `${missing.join(', ')} not found.` };
     if (way.root && machine.account.access === 'none') return { way, usable: false, reason: WAY_NEEDS_ROOT };
-    const info = machine.handlers[way.name as HandlerName]?.info;
+    const info = machine.engines[way.name as Engine]?.info;
     if (way.probe && info && !info.ok) return { way, usable: false, reason: `\`${way.probe}\` failed: ${info.said}` };
     return { way, usable: true, reason: 'works here' };
   });
@@ -147,7 +148,7 @@ function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
           : {},
       ]),
     ),
-    handlers: Object.fromEntries(HANDLERS.map((h) => [h, handlerState(h, conditions[h])])) as Record<HandlerName, HandlerState>,
+    engines: Object.fromEntries(ENGINES.map((h) => [h, handlerState(h, conditions[h])])) as Record<Engine, EngineState>,
     kernel: { cgroupFs: fake.cgroupFs ?? 'cgroup2fs', seccomp: { inStatus: true, filtersInStatus: true }, overlay: 'loaded' },
     ...(account.access === 'root' ? {} : { rootless: fake.rootless ?? ROOTLESS_READY }),
     ...(fake.proxy ? { proxy: fake.proxy } : {}),

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planLab, type LabPlan } from '../../src/doctor/plan.js';
-import { examine, machineProbes, type Account, type Probes } from '../../src/doctor/probes.js';
+import { examine, type Probes } from '../../src/doctor/examine.js';
+import type { Account } from '../../src/doctor/machine.js';
+import { machineProbes } from '../../src/doctor/probes.js';
 import type { Lab } from '../../src/lab/model.js';
 import { parseLab } from '../../src/lab/parse.js';
 import { resolveVariables } from '../../src/lab/variables.js';
@@ -31,7 +33,7 @@ function recordingProbes(account: Account): Probes & { asked: string[] } {
     init: () => note('init', 'systemd' as const),
     account: () => note('account', account),
     command: (name) => note(`command ${name}`, {}),
-    handler: (name) => note(`handler ${name}`, {}),
+    engine: (name) => note(`handler ${name}`, {}),
     kernel: () => note('kernel', { cgroupFs: 'tmpfs', seccomp: { inStatus: true, filtersInStatus: true }, overlay: 'loaded' as const }),
     rootless: () => note('rootless', { userns: {} }),
     ways: (ways, workdir, access) =>

@@ -1,8 +1,9 @@
 // ocilab doctor [<lab>...]: can this machine do the labs, and how to fix what it lacks.
 import { EXIT, UsageError } from '../../errors.js';
 import { diagnose } from '../../doctor/diagnose.js';
+import { examine } from '../../doctor/examine.js';
 import { planLab } from '../../doctor/plan.js';
-import { examine, machineProbes } from '../../doctor/probes.js';
+import { machineProbes } from '../../doctor/probes.js';
 import { renderJson, renderTable } from '../../doctor/render.js';
 import type { Lab } from '../../lab/model.js';
 import { parseVarFlags } from '../../lab/variables.js';
