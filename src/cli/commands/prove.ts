@@ -2,10 +2,10 @@
 import { isAbsolute, relative } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { CancelledError } from '../../errors.js';
-import { parseVarFlags, resolveVariables } from '../../lab/variables.js';
 import type { CheckRun, ProvedCheck, ProvedStep, ProveReport, Verdict } from '../../runner/prove.js';
 import { defineCommand, EXIT } from '../args.js';
 import { findLab } from '../catalog.js';
+import { labVariables, parseVarFlags } from '../vars.js';
 import { onCancel, out, useColor } from './shared.js';
 
 export default defineCommand({
@@ -42,7 +42,7 @@ Exit status: 0 every check is proven, 1 some check is not (or a step's commands 
     // Problems are named file:line as the author sees the file: relative to where prove was started.
     const shown = relative(process.cwd(), found.file);
     const lab = { ...found, file: shown.startsWith('..') || isAbsolute(shown) ? found.file : shown };
-    const vars = resolveVariables(lab, parseVarFlags(flags.var ?? []));
+    const vars = labVariables(lab, parseVarFlags(flags.var ?? []));
     const { proveLab } = await import('../../runner/prove.js');
     const c = new Chalk({ level: useColor() ? 1 : 0 });
     const { signal, dispose } = onCancel();
