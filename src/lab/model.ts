@@ -211,6 +211,11 @@ export interface TagsCheck extends CheckBase {
 
 export type CheckKind = Check['kind'];
 
+/** The check judges the output of the step's command (so `verify` needs that output, and the command must only read). */
+export function judgesOutput(check: Check): check is OutputCheck | TagsCheck {
+  return check.kind === 'output' || check.kind === 'tags';
+}
+
 /**
  * What a check can find out beyond passed or failed, which a lab's diagnoses can name (`fact:`):
  * - `registry-unreachable`: ocilab itself could not reach the registry the check asks;

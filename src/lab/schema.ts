@@ -1,10 +1,23 @@
-// The lab format as zod schemas: front matter, code-block attributes and checks.
-// `parseLab` validates with them; `npm run schema` turns them into docs/lab-format.schema.json.
+// The lab format as zod schemas: front matter, code-block attributes, checks and diagnoses, each giving
+// the model's type. `parseLab` validates with them; `npm run schema` turns them into docs/lab-format.schema.json.
 import * as z from 'zod';
-import { CHECK_FACTS } from './model.js';
+import {
+  CHECK_FACTS,
+  type Check,
+  type CommandCheck,
+  type FileCheck,
+  type JsonCheck,
+  type Lab,
+  type OutputCheck,
+  type ProbeCheck,
+  type TagsCheck,
+} from './model.js';
+import { VARIABLE_NAME } from './variables.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. runc-basics');
-const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What the front matter says of the lab; the rest of `Lab` comes from the Markdown after it. */
+export type LabHeader = Omit<Lab, 'file' | 'intro' | 'steps'>;
 
 export const frontMatterSchema = z
   .object({
@@ -22,7 +35,7 @@ export const frontMatterSchema = z
       .default({ commands: [], root: false }),
     variables: z
       .record(
-        z.string().regex(variableName, 'a variable name is a shell name, e.g. img or tls_verify'),
+        z.string().regex(VARIABLE_NAME, 'a variable name is a shell name, e.g. img or tls_verify'),
         z
           .object({
             default: z.union([z.string(), z.number(), z.boolean()]).transform(String),
@@ -32,9 +45,16 @@ export const frontMatterSchema = z
       )
       .default({}),
   })
-  .strict();
-
-export type FrontMatter = z.output<typeof frontMatterSchema>;
+  .strict()
+  .transform(({ ocilab, id, title, summary, duration, variables, requires }): LabHeader => ({
+    format: ocilab,
+    id,
+    title,
+    summary,
+    ...(duration ? { duration } : {}),
+    variables: Object.entries(variables).map(([name, variable]) => ({ name, ...variable })),
+    requires,
+  }));
 
 /** JSON attributes in a fenced block's info string, e.g. ```sh {"run": true, "way": "docker"}. */
 export const attributesSchema = z
@@ -69,7 +89,7 @@ const validRegex = z.string().refine(
       return false;
     }
   },
-  { message: 'not a valid regular expression' },
+  { error: 'not a valid regular expression' },
 );
 
 const exitExpectation = {
@@ -94,10 +114,26 @@ const common = {
   passesBefore: z.boolean().optional(),
 };
 
-/** Each check names its kind by the key it starts with. */
+/** A check as the model has it but for its line, which only the parser knows. */
+type UnplacedCheck<C extends Check> = Omit<C, 'line'>;
+
+/** Splits off a check item's first key, which names its kind, from the fields after it. */
+function byKind<K extends string, T extends Record<K, unknown>>(item: T, key: K): [T[K], Omit<T, K>] {
+  const { [key]: subject, ...fields } = item;
+  return [subject, fields];
+}
+
+/** Each check names its kind by the key it starts with; the model has the kind as a field and the key's value under its own name. */
 export const checkSchemas = {
-  command: z.object({ command: z.string().min(1), ...common, ...exitExpectation, ...textExpectations }).strict(),
-  output: z.object({ output: z.literal('step'), typed: validRegex.optional(), ...common, ...textExpectations }).strict(),
+  command: z
+    .object({ command: z.string().min(1), ...common, ...exitExpectation, ...textExpectations })
+    .strict()
+    .transform(({ command, ...fields }): UnplacedCheck<CommandCheck> => ({ kind: 'command', run: command, ...fields })),
+  output: z
+    .object({ output: z.literal('step'), typed: validRegex.optional(), ...common, ...textExpectations })
+    .strict()
+    // `output: step` only names the kind.
+    .transform((item): UnplacedCheck<OutputCheck> => ({ kind: 'output', ...byKind(item, 'output')[1] })),
   file: z
     .object({
       file: z.string().min(1),
@@ -108,8 +144,12 @@ export const checkSchemas = {
       executable: z.boolean().optional(),
       ...common,
     })
-    .strict(),
-  json: z.object({ json: z.string().min(1), path: z.string().min(1).optional(), equals: z.unknown().optional(), ...common }).strict(),
+    .strict()
+    .transform(({ file, ...fields }): UnplacedCheck<FileCheck> => ({ kind: 'file', path: file, ...fields })),
+  json: z
+    .object({ json: z.string().min(1), path: z.string().min(1).optional(), equals: z.unknown().optional(), ...common })
+    .strict()
+    .transform(({ json, ...fields }): UnplacedCheck<JsonCheck> => ({ kind: 'json', file: json, ...fields })),
   probe: z
     .object({
       probe: z.array(z.string()).min(1),
@@ -119,8 +159,12 @@ export const checkSchemas = {
       ...exitExpectation,
       ...textExpectations,
     })
-    .strict(),
-  tags: z.object({ tags: z.string().min(1), registry: z.string().min(1), typed: validRegex.optional(), ...common }).strict(),
+    .strict()
+    .transform(({ probe, ...fields }): UnplacedCheck<ProbeCheck> => ({ kind: 'probe', args: probe, ...fields })),
+  tags: z
+    .object({ tags: z.string().min(1), registry: z.string().min(1), typed: validRegex.optional(), ...common })
+    .strict()
+    .transform(({ tags, ...fields }): UnplacedCheck<TagsCheck> => ({ kind: 'tags', repository: tags, ...fields })),
 } as const;
 
 /** One item of a ```yaml {"diagnoses": true} block. */
@@ -139,7 +183,7 @@ export const diagnosisSchema = z
         user: z.enum(['root', 'normal']).optional(),
       })
       .strict()
-      .refine((when) => Object.keys(when).length > 0, { message: 'say when: at least one condition, e.g. typed: curl' }),
+      .refine((when) => Object.keys(when).length > 0, { error: 'say when: at least one condition, e.g. typed: curl' }),
     say: z.string().min(1),
   })
   .strict();

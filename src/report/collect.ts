@@ -5,7 +5,7 @@ import { arch, hostname, platform, release, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describeCheck } from '../checks/index.js';
 import type { Lab, Step } from '../lab/model.js';
-import { resolveVariables } from '../lab/variables.js';
+import { resolveVariables, unknownVariables } from '../lab/variables.js';
 import { loadProgress, stateDir, type LabProgress, type StepRecord } from '../runner/progress.js';
 import { learner } from '../sys/learner.js';
 import {
@@ -108,11 +108,8 @@ function stepStatus(record: StepRecord | undefined): ReportStepStatus {
 
 /** The values check labels are written with; a lab whose variables changed since falls back to defaults. */
 function labelVariables(lab: Lab, progress: LabProgress | undefined): Record<string, string> {
-  try {
-    return resolveVariables(lab, progress?.vars ?? {});
-  } catch {
-    return resolveVariables(lab, {});
-  }
+  const saved = progress?.vars ?? {};
+  return resolveVariables(lab, unknownVariables(lab, saved).length > 0 ? {} : saved);
 }
 
 export interface Collected {

@@ -7,7 +7,7 @@ import { describeCheck, needsSudo, runCheck } from '../checks/index.js';
 import type { CheckContext, CheckOutcome, CheckResult, LearnerCommand } from '../checks/types.js';
 import { CancelledError, EnvironmentError, STOPPED } from '../errors.js';
 import type { Lab, Step } from '../lab/model.js';
-import { judgesOutput } from '../lab/parse.js';
+import { judgesOutput } from '../lab/model.js';
 import { which } from '../sys/host.js';
 import { makeLearnerDirectory } from '../sys/learner.js';
 import { detectPrivilege, sudoAsksNothing, type Privilege } from '../sys/privilege.js';

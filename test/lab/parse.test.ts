@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { LAB_FORMAT_VERSION } from '../../src/lab/model.js';
-import { parseLab, slugify } from '../../src/lab/parse.js';
+import { slugify } from '../../src/lab/build.js';
+import { parseLab } from '../../src/lab/parse.js';
 
 const FRONT = `---
 ocilab: 1

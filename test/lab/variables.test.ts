@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expand, parseVarFlags, references, resolveVariables } from '../../src/lab/variables.js';
-import { UsageError } from '../../src/errors.js';
+import { expand, references, resolveVariables, unknownVariables } from '../../src/lab/variables.js';
 
 const lab = {
   id: 'tags',
@@ -28,16 +27,9 @@ describe('lab variables', () => {
     expect(resolveVariables(lab, { img: 'x/y' }).img).toBe('x/y');
   });
 
-  it('refuses a variable the lab does not have, naming the ones it has', () => {
-    expect(() => resolveVariables(lab, { imgg: 'x' })).toThrow(/no variable 'imgg'; its variables are: host, path, img/);
-  });
-
-  it('parses --var flags, keeping = and shell characters in the value', () => {
-    expect(parseVarFlags(['a=b=c', 'path=x; rm -rf ~'])).toEqual({ a: 'b=c', path: 'x; rm -rf ~' });
-  });
-
-  it.each(['novalue', '=x', '1a=b', 'a-b=c'])('refuses the flag %s', (flag) => {
-    expect(() => parseVarFlags([flag])).toThrow(UsageError);
+  it('names the overrides the lab does not declare', () => {
+    expect(unknownVariables(lab, { imgg: 'x', host: 'h', other: 'y' })).toEqual(['imgg', 'other']);
+    expect(resolveVariables(lab, { imgg: 'x' })).toEqual(resolveVariables(lab, {}));
   });
 
   it('expands only ${name}, leaving everything else alone', () => {

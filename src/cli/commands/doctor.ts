@@ -6,9 +6,9 @@ import { planLab } from '../../doctor/plan.js';
 import { machineProbes } from '../../doctor/probes.js';
 import { renderJson, renderTable } from '../../doctor/render.js';
 import type { Lab } from '../../lab/model.js';
-import { parseVarFlags } from '../../lab/variables.js';
 import { defineCommand } from '../command.js';
 import { findLab, shippedLabs } from '../catalog.js';
+import { parseVarFlags } from '../vars.js';
 import { openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({

@@ -2,10 +2,10 @@
 import { isAbsolute, relative } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { CancelledError, EXIT } from '../../errors.js';
-import { parseVarFlags, resolveVariables } from '../../lab/variables.js';
 import type { CheckRun, ProvedCheck, ProvedStep, ProveReport, Verdict } from '../../runner/prove.js';
 import { defineCommand } from '../command.js';
 import { findLab } from '../catalog.js';
+import { labVariables, parseVarFlags } from '../vars.js';
 import { onCancel, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({
@@ -33,7 +33,7 @@ Stops at the first step that does not pass after its commands, as \`ocilab run -
     // Problems are named file:line as the author sees the file: relative to where prove was started.
     const shown = relative(process.cwd(), found.file);
     const lab = { ...found, file: shown.startsWith('..') || isAbsolute(shown) ? found.file : shown };
-    const vars = resolveVariables(lab, parseVarFlags(flags.var ?? []));
+    const vars = labVariables(lab, parseVarFlags(flags.var ?? []));
     const { proveLab } = await import('../../runner/prove.js');
     const c = new Chalk({ level: useColor() ? 1 : 0 });
     const { signal, dispose } = onCancel();

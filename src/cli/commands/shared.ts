@@ -2,9 +2,9 @@
 import { join, resolve } from 'node:path';
 import type { Lab } from '../../lab/model.js';
 import type { Option, Options } from '../command.js';
-import { parseVarFlags, resolveVariables } from '../../lab/variables.js';
 import { loadProgress, newProgress, resumeIndex, stateDir, type LabProgress } from '../../runner/progress.js';
 import { learner } from '../../sys/learner.js';
+import { labVariables, parseVarFlags } from '../vars.js';
 
 /**
  * Set once stdout or stderr failed: a terminal that closed answers writes with EIO, a pipe whose reader
@@ -83,7 +83,7 @@ export async function openSession(lab: Lab, flags: { workdir?: string; var?: str
   // Once, on stderr, so that --json output stays one document.
   if (under && !toldUnderSudo) process.stderr.write(`${UNDER_SUDO(under.name, workdir, stateDir())}\n`);
   toldUnderSudo ||= under !== undefined;
-  return { workdir, progress, vars: resolveVariables(lab, progress.vars) };
+  return { workdir, progress, vars: labVariables(lab, progress.vars) };
 }
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
