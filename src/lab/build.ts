@@ -27,8 +27,8 @@ export interface FrontMatter {
 }
 
 export function readFrontMatter(text: FrontMatterText, report: Report): FrontMatter {
-  const { doc, lineOf } = parseYaml(text.source, text.firstLine, 'front matter', report);
-  if (doc.errors.length > 0) return { tooNew: false, lineOf };
+  const { doc, lineOf, broken } = parseYaml(text.source, text.firstLine, 'front matter', report);
+  if (broken) return { tooNew: false, lineOf };
 
   const raw: unknown = doc.toJS();
   const version = isRecord(raw) ? raw.ocilab : undefined;
@@ -233,8 +233,8 @@ function readDiagnoses(block: Block, report: Report): Diagnosis[] {
 /** The items of a YAML list block with a way to find the line of each, or no items when the block is not one. */
 function readYamlList(block: Block, what: string, example: string, report: Report): { items: unknown[]; lineOf: LineOf } {
   const start = block.line + 1;
-  const { doc, lineOf } = parseYaml(block.body, start, what, report);
-  if (doc.errors.length > 0) return { items: [], lineOf };
+  const { doc, lineOf, broken } = parseYaml(block.body, start, what, report);
+  if (broken) return { items: [], lineOf };
   if (!isSeq(doc.contents)) {
     report(start, `a ${what} block is a YAML list, one item per \`-\``, example);
     return { items: [], lineOf };

@@ -1,6 +1,6 @@
 // Problems as the parser collects them, and the file line each is on: of a YAML node by its path, of a
 // YAML syntax error, of a schema issue by the path zod gives.
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isNode, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type * as z from 'zod';
 import type { Problem } from './model.js';
 
@@ -18,11 +18,28 @@ export function collectProblems(file: string): { problems: Problem[]; report: Re
   return { problems, report };
 }
 
-/** Parses YAML that starts on `firstLine` of the file, reporting its syntax errors as `what: ...`. */
-export function parseYaml(source: string, firstLine: number, what: string, report: Report): { doc: Document; lineOf: LineOf } {
+/**
+ * Parses YAML that starts on `firstLine` of the file, reporting its syntax errors as `what: ...`, and
+ * an alias with no anchor before it, which the yaml package would only throw about when converting.
+ */
+export function parseYaml(
+  source: string,
+  firstLine: number,
+  what: string,
+  report: Report,
+): { doc: Document; lineOf: LineOf; broken: boolean } {
   const counter = new LineCounter();
   const doc = parseDocument(source, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   for (const error of doc.errors) report(firstLine + (error.linePos?.[0].line ?? 1) - 1, `${what}: ${firstLineOf(error.message)}`);
+  let broken = doc.errors.length > 0;
+  visit(doc, {
+    Alias(_key, alias) {
+      if (alias.resolve(doc) !== undefined) return;
+      const line = alias.range ? firstLine + counter.linePos(alias.range[0]).line - 1 : firstLine;
+      report(line, `${what}: the alias *${alias.source} names no anchor (&${alias.source}) set before it`);
+      broken = true;
+    },
+  });
   const lineOf: LineOf = (path) => {
     // Walk up to the nearest node that exists (a missing key is reported on its parent's line).
     for (let depth = path.length; depth >= 0; depth--) {
@@ -32,7 +49,7 @@ export function parseYaml(source: string, firstLine: number, what: string, repor
     }
     return firstLine;
   };
-  return { doc, lineOf };
+  return { doc, lineOf, broken };
 }
 
 /** Reports a schema issue on the line of the field it is about, as `where: path: message`. */

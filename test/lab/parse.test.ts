@@ -278,6 +278,11 @@ describe('parseLab: problems with file:line', () => {
       /diagnoses explain a failed attempt, but this step has neither commands nor checks/,
     ],
     [
+      'an alias in a check with no anchor before it',
+      '## S\n\n```yaml {"checks": true}\n- file: a\n- file: *x\n```\n',
+      new RegExp(`^${BODY_LINE + 4}: checks: the alias \\*x names no anchor \\(&x\\) set before it`),
+    ],
+    [
       'an output check with a broken typed pattern',
       '## S\n\n```sh {"run": true, "readonly": true}\nls\n```\n\n```yaml {"checks": true}\n- output: step\n  typed: "["\n```\n',
       /output check: typed: not a valid regular expression/,
@@ -315,6 +320,11 @@ describe('parseLab: problems with file:line', () => {
       /^8: the default of 'a' uses \$\{b\}/,
     ],
     ['invalid YAML', '---\nocilab: 1\nid: [x\n---\n## S\n', /^\d+: front matter:/],
+    [
+      'an alias with no anchor',
+      '---\nocilab: 1\nid: x\ntitle: *t\nsummary: s\n---\n## S\n',
+      /^4: front matter: the alias \*t names no anchor/,
+    ],
   ];
   it.each(frontCases)('reports %s', (_name, text, expected) => {
     expect(problemsOf(text)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
