@@ -6,12 +6,12 @@ import { resolve } from 'node:path';
 import type { FileCheck } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
 import { lookupInRoot } from '../oci/rootfs-path.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import type { CheckContext, CheckResult } from './types.js';
 
 /** What a path leads to: in the workspace, or inside a rootfs through `lookupInRoot`. */
 type Lookup = { found: true; hostPath: string; stats: Stats } | { found: false; reason: string };
 
-export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<CheckOutcome> {
+export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<CheckResult> {
   const path = expand(check.path, ctx.vars);
   const rootName = check.root === undefined ? undefined : expand(check.root, ctx.vars);
   const where = rootName === undefined ? path : `${path} in ${rootName}`;

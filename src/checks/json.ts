@@ -5,9 +5,9 @@ import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { JsonCheck } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import type { CheckContext, CheckResult } from './types.js';
 
-export async function jsonCheck(check: JsonCheck, ctx: CheckContext): Promise<CheckOutcome> {
+export async function jsonCheck(check: JsonCheck, ctx: CheckContext): Promise<CheckResult> {
   const file = expand(check.file, ctx.vars);
   let source: string;
   try {

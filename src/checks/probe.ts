@@ -13,7 +13,7 @@ import { which } from '../sys/host.js';
 import { PASSWORD_REQUIRED, type Privilege } from '../sys/privilege.js';
 import { describeSyntaxError } from './json.js';
 import { judgeText, normalize } from './text.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import type { CheckContext, CheckResult } from './types.js';
 
 const PROBE_TIMEOUT_MS = 30_000;
 const DELETE_TIMEOUT_MS = 10_000;
@@ -103,7 +103,7 @@ export function probeConfig(original: RuntimeConfig, args: readonly string[], ro
   return config;
 }
 
-export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<CheckOutcome> {
+export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<CheckResult> {
   const runc = await which('runc');
   if (!runc) return { status: 'error', message: RUNC_MISSING };
 
@@ -187,7 +187,7 @@ function runcFailureOf(stderr: string): string | undefined {
   return m ? (m[1] as string).replace(/\\(.)/g, '$1') : undefined;
 }
 
-type Loaded = { config: RuntimeConfig; rootPath: string } | Extract<CheckOutcome, { status: 'failed' }>;
+type Loaded = { config: RuntimeConfig; rootPath: string } | Extract<CheckResult, { status: 'failed' }>;
 
 async function loadConfig(file: string, name: string): Promise<Loaded> {
   let source: string;
@@ -222,7 +222,7 @@ async function loadConfig(file: string, name: string): Promise<Loaded> {
 }
 
 /** The probe's output, one name a line, must be exactly the entries of `dir` (`.` and `..` aside). */
-async function judgeListing(output: string, label: string, dir: string, passedSoFar: string): Promise<CheckOutcome> {
+async function judgeListing(output: string, label: string, dir: string, passedSoFar: string): Promise<CheckResult> {
   let entries: string[];
   try {
     entries = (await readdir(dir)).sort();

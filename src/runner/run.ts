@@ -1,23 +1,20 @@
 // Runs a lab step by step and every way of attempting a step (ocilab runs it, the learner types it in
-// ocilab's shell, does it elsewhere, verify): checks, diagnoses, hints and progress. The work itself is
-// actions.ts. Emits events, never prints.
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { describeCheck, needsSudo, runCheck } from '../checks/index.js';
-import type { CheckContext, CheckOutcome, CheckResult, LearnerCommand } from '../checks/types.js';
+// ocilab's shell, does it elsewhere, verify), with hints and progress; the work itself is actions.ts,
+// judging it judge.ts. Emits events, never prints.
+import type { LearnerCommand } from '../checks/types.js';
 import { CancelledError, EnvironmentError, STOPPED } from '../errors.js';
 import type { Lab, Step } from '../lab/model.js';
 import { judgesOutput } from '../lab/parse.js';
 import { which } from '../sys/host.js';
 import { makeLearnerDirectory } from '../sys/learner.js';
 import { detectPrivilege, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
-import { diagnose } from './diagnose.js';
-import type { Emit, How, Mode, StepStatus } from './events.js';
-import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
+import { StepActions } from './actions.js';
+import type { Emit, Mode, StepStatus } from './events.js';
+import { StepJudge } from './judge.js';
+import { record, resumeIndex, saveProgress, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
 import { openShell, type ShellVerdict } from './shell.js';
-import { StepActions } from './actions.js';
-import { letSudoAsk, NO_ROOT_WARNING, SUDO_HEADLESS_WARNING } from './sudo.js';
+import { NO_ROOT_WARNING, SUDO_HEADLESS_WARNING } from './sudo.js';
 import { keepCommands } from './transcript.js';
 
 export interface LabRunOptions {
@@ -44,22 +41,10 @@ export interface LabRunOutcome {
   counts: Record<StepStatus, number>;
 }
 
-/** What a step's checks judge, besides the workspace: how the attempt was made and what was typed. */
-interface Evidence {
-  how: How;
-  /** The learner's commands in ocilab's shell. */
-  typed?: LearnerCommand[];
-  /**
-   * What the shell's last check found after the last command, by check. sudo keeps its timestamp per
-   * terminal, and the shell has a terminal of its own: a check that needs sudo, which would make sudo
-   * ask again out here, takes this outcome instead.
-   */
-  inShell?: CheckOutcome[];
-}
-
 /** The state of one lab run, shared by the steps. */
 class LabRun {
   private readonly actions: StepActions;
+  private readonly judge: StepJudge;
 
   constructor(
     private readonly lab: Lab,
@@ -67,6 +52,7 @@ class LabRun {
     private readonly privilege: Privilege,
   ) {
     this.actions = new StepActions(lab, options, privilege);
+    this.judge = new StepJudge(options, privilege, this.actions);
   }
 
   async run(): Promise<LabRunOutcome> {
@@ -144,7 +130,7 @@ class LabRun {
     this.bumpAttempts(step);
     await this.options.beforeActions?.(step);
     const acted = await this.act(step);
-    const checked = await this.check(step, { how: 'run' });
+    const checked = await this.judge.attempt(step, { how: 'run' });
     return acted ? checked : 'failed';
   }
 
@@ -163,7 +149,9 @@ class LabRun {
         workdir: this.options.workdir,
         vars: this.options.vars,
         signal,
-        onNotice: (message) => emit({ type: 'notice', level: 'info', message }),
+        onNotice: (message) => {
+          emit({ type: 'notice', level: 'info', message });
+        },
       }));
     } finally {
       const previous = progress.steps[step.id];
@@ -179,7 +167,7 @@ class LabRun {
       await this.actions.cleanUp(step);
       throw new CancelledError(STOPPED(this.lab.id));
     }
-    const status = await this.check(step, {
+    const status = await this.judge.attempt(step, {
       how: 'shell',
       typed: progress.steps[step.id]?.commands ?? typed,
       ...(verdict ? { inShell: verdict.outcomes } : {}),
@@ -195,7 +183,7 @@ class LabRun {
     const isNew = (c: LearnerCommand) => !session.some((s) => s.at === c.at && s.line === c.line);
     const commands = keepCommands((previous?.commands ?? []).filter(isNew), session);
     record(progress, step.id, { status: previous?.status ?? 'started', how: 'shell', commands });
-    const status = await this.check(step, { how: 'shell', typed: commands });
+    const status = await this.judge.attempt(step, { how: 'shell', typed: commands });
     await (this.options.save ?? saveProgress)(progress);
     return status;
   }
@@ -221,7 +209,7 @@ class LabRun {
         this.options.emit({ type: 'notice', level: 'warn', message: error.message });
       }
     }
-    return this.check(step, { how: record?.how ?? 'self', ...(typed ? { typed } : {}) });
+    return this.judge.attempt(step, { how: record?.how ?? 'self', ...(typed ? { typed } : {}) });
   }
 
   private async interactiveStep(step: Step, index: number): Promise<StepStatus> {
@@ -267,7 +255,7 @@ class LabRun {
           const acted = choice === 'run' ? await this.act(step) : true;
           // Done elsewhere: what the learner typed in ocilab's shell earlier still counts for output checks.
           const typed = choice === 'self' ? this.options.progress.steps[step.id]?.commands : undefined;
-          const status = await this.check(step, { how: choice, ...(typed ? { typed } : {}) });
+          const status = await this.judge.attempt(step, { how: choice, ...(typed ? { typed } : {}) });
           if (acted && status === 'passed') return 'passed';
           if (!hasChecks && acted) return 'passed';
           // The attempt ended without passing; the learner may try again, read a hint or move on.
@@ -304,101 +292,6 @@ class LabRun {
     }
     return true;
   }
-
-  /** The checks whose in-shell outcome stands: they need sudo, and sudo would ask for the password here. */
-  private async settledInShell(step: Step, context: CheckContext, inShell: CheckOutcome[] | undefined): Promise<Map<number, CheckOutcome>> {
-    const settled = new Map<number, CheckOutcome>();
-    if (!inShell || inShell.length !== step.checks.length || this.privilege !== 'sudo-password' || (await sudoAsksNothing()))
-      return settled;
-    for (const [index, check] of step.checks.entries()) if (await needsSudo(check, context)) settled.set(index, inShell[index]!);
-    return settled;
-  }
-
-  private async check(step: Step, evidence: Evidence): Promise<StepStatus> {
-    const { emit, progress, workdir, vars } = this.options;
-    const previous = progress.steps[step.id];
-    if (step.checks.length === 0) {
-      record(progress, step.id, { status: previous?.status ?? 'started', how: evidence.how });
-      return 'passed';
-    }
-    emit({ type: 'checks-start', step });
-    const context: CheckContext = {
-      workdir,
-      vars,
-      privilege: this.privilege,
-      signal: this.options.signal,
-      ...(evidence.typed !== undefined
-        ? { typed: evidence.typed }
-        : this.actions.output !== undefined
-          ? { stepOutput: this.actions.output }
-          : {}),
-    };
-    const settled = await this.settledInShell(step, context, evidence.inShell);
-    const unsettled = { ...step, checks: step.checks.filter((_, index) => !settled.has(index)) };
-    if (this.options.mode === 'interactive') await letSudoAsk(unsettled, context, emit);
-    const results: CheckResult[] = [];
-    const status = await judgeChecks(
-      step,
-      context,
-      (event) => {
-        if (event.type === 'check-result') results.push(event.result);
-        emit(event);
-      },
-      settled,
-    );
-    const commands = evidence.typed ?? (evidence.how === 'run' ? this.actions.ran : []);
-    const said = await diagnose(step, {
-      results,
-      commands,
-      vars,
-      root: this.privilege === 'root',
-      exists: (path) =>
-        stat(join(workdir, path)).then(
-          () => true,
-          () => false,
-        ),
-    });
-    for (const text of said) emit({ type: 'diagnosis', text });
-    record(progress, step.id, {
-      status: previous?.status ?? status,
-      how: evidence.how,
-      checks: results.map((result) => toCheckRecord(result, describeCheck(result.check, vars))),
-    });
-    return status;
-  }
-}
-
-/** Runs a step's checks in order, emitting each result; the step's status follows from them. */
-export async function judgeChecks(
-  step: Step,
-  context: CheckContext,
-  emit: Emit,
-  settled: ReadonlyMap<number, CheckOutcome> = new Map(),
-): Promise<'passed' | 'failed' | 'error'> {
-  let failed = false;
-  let errored = false;
-  for (const [index, check] of step.checks.entries()) {
-    if (context.signal?.aborted) throw new CancelledError();
-    const outcome = settled.get(index);
-    const result = outcome ? { ...outcome, check } : await runCheck(check, context);
-    emit({ type: 'check-result', result, label: describeCheck(check, context.vars) });
-    failed ||= result.status === 'failed';
-    errored ||= result.status === 'error';
-  }
-  // A check cut short by Ctrl-C reports an error; the run as a whole was cancelled.
-  if (context.signal?.aborted) throw new CancelledError();
-  return failed ? 'failed' : errored ? 'error' : 'passed';
-}
-
-export function toCheckRecord(result: CheckResult, label: string): CheckRecord {
-  return {
-    kind: result.check.kind,
-    label,
-    status: result.status,
-    message: result.message,
-    ...(result.status === 'failed' ? { expected: result.expected, actual: result.actual } : {}),
-    ...(result.status !== 'passed' && result.hint ? { hint: result.hint } : {}),
-  };
 }
 
 function countStatuses(lab: Lab, progress: LabProgress): Record<StepStatus, number> {
@@ -421,17 +314,16 @@ export async function runLab(lab: Lab, options: LabRunOptions): Promise<LabRunOu
 export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepStatus | undefined> {
   const { progress } = options;
   await makeLearnerDirectory(options.workdir);
-  // Reading steps before the step are passed over, as Continue would.
   let index = resumeIndex(
     progress,
     lab.steps.map((s) => s.id),
   );
-  for (; index < lab.steps.length; index++) {
-    const step = lab.steps[index]!;
-    if (step.actions.length > 0 || step.checks.length > 0) break;
+  let step = lab.steps[index];
+  // Reading steps before the step are passed over, as Continue would.
+  while (step && step.actions.length === 0 && step.checks.length === 0) {
     record(progress, step.id, { status: 'read' });
+    step = lab.steps[++index];
   }
-  const step = lab.steps[index];
   if (!step) {
     await (options.save ?? saveProgress)(progress);
     return undefined;
