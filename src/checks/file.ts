@@ -25,10 +25,10 @@ export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<Ch
   const subject = check.type === 'symlink' ? await lookup(false) : target;
 
   if (!subject.found) {
-    if (check.exists === false) return { status: 'passed', message: `${where} does not exist` };
+    if (!check.exists) return { status: 'passed', message: `${where} does not exist` };
     return { status: 'failed', message: `${where} does not exist: ${subject.reason}.`, expected: 'exists', actual: subject.reason };
   }
-  if (check.exists === false) {
+  if (!check.exists) {
     const kind = describeKind(subject.stats);
     return { status: 'failed', message: `${where} exists (${kind}) but should not.`, expected: 'absent', actual: kind };
   }

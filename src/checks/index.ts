@@ -14,7 +14,7 @@ import type { CheckContext, CheckResult, JudgedCheck } from './types.js';
 
 type CheckOf<K extends CheckKind> = Extract<Check, { kind: K }>;
 
-type Judges = { [K in CheckKind]: (check: CheckOf<K>, ctx: CheckContext) => Promise<CheckResult> };
+type Judges = { [K in CheckKind]: (check: CheckOf<K>, ctx: CheckContext) => CheckResult | Promise<CheckResult> };
 
 const judges: Judges = {
   command: commandCheck,
@@ -49,7 +49,7 @@ export async function needsSudo(check: Check, ctx: CheckContext): Promise<boolea
 }
 
 // Generic over the kind so TypeScript can pair judges[kind] with the check of that kind.
-function judge<K extends CheckKind>(kind: K, check: CheckOf<K>, ctx: CheckContext): Promise<CheckResult> {
+function judge<K extends CheckKind>(kind: K, check: CheckOf<K>, ctx: CheckContext): CheckResult | Promise<CheckResult> {
   return judges[kind](check, ctx);
 }
 
@@ -66,7 +66,7 @@ const describers: Describers = {
   output: (check) => `the step's output: ${describeText(check, false)}`,
   file: (check, vars) => {
     const where = check.root === undefined ? expand(check.path, vars) : `${expand(check.path, vars)} in ${expand(check.root, vars)}`;
-    if (check.exists === false) return `${where}: does not exist`;
+    if (!check.exists) return `${where}: does not exist`;
     const properties = [
       'exists',
       ...(check.type ? [`is ${FILE_TYPE_WORDS[check.type]}`] : []),

@@ -6,7 +6,7 @@ import type { CheckContext, CheckResult, LearnerCommand } from './types.js';
 export const NO_STEP_OUTPUT =
   "ocilab has not seen this step's command run, so there is no output to check: type it in ocilab's shell so it can see the output, or let ocilab run it.";
 
-export async function outputCheck(check: OutputCheck, ctx: CheckContext): Promise<CheckResult> {
+export function outputCheck(check: OutputCheck, ctx: CheckContext): CheckResult {
   // Only the text is judged; a command's exit status is for a command check.
   if (check.exit !== undefined) {
     return {
@@ -44,11 +44,9 @@ export function outputOf(check: OutputCheck | TagsCheck, ctx: CheckContext): str
 export function pickCommand(commands: readonly LearnerCommand[], typed: string | undefined): LearnerCommand | undefined {
   if (typed === undefined) return commands[commands.length - 1];
   const pattern = new RegExp(typed, 'm');
-  for (let i = commands.length - 1; i >= 0; i--) if (pattern.test(commands[i]!.line)) return commands[i];
-  return undefined;
+  return commands.filter((command) => pattern.test(command.line)).at(-1);
 }
 
 function lastSucceeded(commands: readonly LearnerCommand[]): LearnerCommand | undefined {
-  for (let i = commands.length - 1; i >= 0; i--) if (commands[i]!.exit === 0) return commands[i];
-  return undefined;
+  return commands.filter((command) => command.exit === 0).at(-1);
 }

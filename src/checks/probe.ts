@@ -32,7 +32,8 @@ export const ROOTLESS_STATE_UNSAFE = (dir: string) =>
 interface RuntimeConfig {
   process?: Record<string, unknown>;
   root?: Record<string, unknown>;
-  linux?: { namespaces?: { type?: unknown }[]; uidMappings?: unknown[]; [key: string]: unknown };
+  // The learner's JSON: an entry may be anything, null included.
+  linux?: { namespaces?: ({ type?: unknown } | null)[]; uidMappings?: unknown[]; [key: string]: unknown };
   [key: string]: unknown;
 }
 
@@ -75,8 +76,8 @@ async function rootlessStateDir(): Promise<string | { error: string }> {
   const runtime = process.env.XDG_RUNTIME_DIR;
   if (runtime && isAbsolute(runtime) && (await lstat(runtime).catch(() => undefined))?.uid === uid) return join(runtime, 'runc');
   const dir = join(tmpdir(), `ocilab-runc-${uid}`);
-  await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
+  await mkdir(dir, { mode: 0o700 }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   });
   // /tmp is everyone's: a directory someone else made there first must not hold our containers' state.
   const made = await lstat(dir);
@@ -166,7 +167,7 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
     const judged = judgeText(result.output, result.exitCode, check);
     if (judged.status !== 'passed' || check.listsDirectory === undefined) return judged;
     const listing = expand(check.listsDirectory, ctx.vars);
-    return judgeListing(result.output, listing, resolve(bundle, listing), judged.message);
+    return await judgeListing(result.output, listing, resolve(bundle, listing), judged.message);
   } finally {
     // The container may never have been created; runc then says so, and there is nothing to delete.
     await runProcess(...runcCall(way, runc, state, ['delete', '--force', id]), {
