@@ -1,21 +1,16 @@
-// Runs a lab step by step and every way of attempting a step (ocilab runs it, the learner types it in
-// ocilab's shell, does it elsewhere, verify), with hints and progress; the work itself is actions.ts,
-// judging it judge.ts. Emits events, never prints.
+// Runs a lab step by step: the menu of an interactive run, hints, the time spent and the progress saved
+// after every step; the attempts themselves are attempts.ts, and `shell`, `check` and `verify` take them too.
 import type { LearnerCommand } from '../checks/types.js';
-import { CancelledError, EnvironmentError, STOPPED } from '../errors.js';
+import { CancelledError, STOPPED } from '../errors.js';
 import type { Lab, Step } from '../lab/model.js';
-import { judgesOutput } from '../lab/parse.js';
 import { which } from '../sys/host.js';
 import { makeLearnerDirectory } from '../sys/learner.js';
 import { detectPrivilege, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
-import { StepActions } from './actions.js';
+import { StepAttempts } from './attempts.js';
 import type { Emit, Mode, StepStatus } from './events.js';
-import { StepJudge } from './judge.js';
 import { record, resumeIndex, saveProgress, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
-import { openShell, type ShellVerdict } from './shell.js';
 import { NO_ROOT_WARNING, SUDO_HEADLESS_WARNING } from './sudo.js';
-import { keepCommands } from './transcript.js';
 
 export interface LabRunOptions {
   workdir: string;
@@ -43,16 +38,15 @@ export interface LabRunOutcome {
 
 /** The state of one lab run, shared by the steps. */
 class LabRun {
-  private readonly actions: StepActions;
-  private readonly judge: StepJudge;
+  /** The one path every way of attempting a step takes. */
+  readonly attempts: StepAttempts;
 
   constructor(
     private readonly lab: Lab,
     private readonly options: LabRunOptions,
     private readonly privilege: Privilege,
   ) {
-    this.actions = new StepActions(lab, options, privilege);
-    this.judge = new StepJudge(options, privilege, this.actions);
+    this.attempts = new StepAttempts(lab, options, privilege);
   }
 
   async run(): Promise<LabRunOutcome> {
@@ -127,89 +121,7 @@ class LabRun {
 
   private async headlessStep(step: Step): Promise<StepStatus> {
     if (step.actions.length === 0 && step.checks.length === 0) return 'read';
-    this.bumpAttempts(step);
-    await this.options.beforeActions?.(step);
-    const acted = await this.act(step);
-    const checked = await this.judge.attempt(step, { how: 'run' });
-    return acted ? checked : 'failed';
-  }
-
-  /** The learner does the step in ocilab's shell; leaving the shell checks it. */
-  async shellAttempt(step: Step, index: number): Promise<StepStatus> {
-    const { emit, progress, signal } = this.options;
-    this.bumpAttempts(step);
-    emit({ type: 'shell-start', step, index, total: this.lab.steps.length, workdir: this.options.workdir });
-    let typed: LearnerCommand[] = [];
-    let verdict: ShellVerdict | undefined;
-    try {
-      ({ commands: typed, verdict } = await openShell({
-        lab: this.lab,
-        step,
-        index,
-        workdir: this.options.workdir,
-        vars: this.options.vars,
-        signal,
-        onNotice: (message) => {
-          emit({ type: 'notice', level: 'info', message });
-        },
-      }));
-    } finally {
-      const previous = progress.steps[step.id];
-      record(progress, step.id, {
-        status: previous?.status ?? 'started',
-        how: 'shell',
-        commands: keepCommands(previous?.commands ?? [], typed),
-      });
-    }
-    emit({ type: 'shell-end', step, commands: typed.length });
-    if (signal.aborted) {
-      // Killed with the shell open: whatever the step's commands leave running must not outlive it.
-      await this.actions.cleanUp(step);
-      throw new CancelledError(STOPPED(this.lab.id));
-    }
-    const status = await this.judge.attempt(step, {
-      how: 'shell',
-      typed: progress.steps[step.id]?.commands ?? typed,
-      ...(verdict ? { inShell: verdict.outcomes } : {}),
-    });
-    return status === 'passed' || step.checks.length === 0 ? 'passed' : status;
-  }
-
-  /** `ocilab check` inside the shell: the step judged now on what was typed so far in this session. */
-  async checkTyped(step: Step, session: LearnerCommand[]): Promise<StepStatus> {
-    const { progress } = this.options;
-    const previous = progress.steps[step.id];
-    // Earlier checks of this session saved some of its commands already.
-    const isNew = (c: LearnerCommand) => !session.some((s) => s.at === c.at && s.line === c.line);
-    const commands = keepCommands((previous?.commands ?? []).filter(isNew), session);
-    record(progress, step.id, { status: previous?.status ?? 'started', how: 'shell', commands });
-    const status = await this.judge.attempt(step, { how: 'shell', typed: commands });
-    await (this.options.save ?? saveProgress)(progress);
-    return status;
-  }
-
-  /**
-   * `ocilab verify`: the step's checks on the workspace as it is. Output checks judge what the learner
-   * typed in ocilab's shell, or else the step's commands run again (the parser made sure they only
-   * read), chosen and run as `run` does: the same ways, sudo and cleanups. Edits are not made.
-   */
-  async verifyStep(step: Step): Promise<StepStatus> {
-    const record = this.options.progress.steps[step.id];
-    const typed = record?.how === 'shell' ? record.commands : undefined;
-    this.actions.reset();
-    if (!typed && step.checks.some(judgesOutput)) {
-      try {
-        for (const action of step.actions) {
-          if (action.kind === 'command') await this.actions.execute(action.command);
-          else if (action.kind === 'ways') await this.actions.execute(await this.actions.chooseWay(step, action.ways));
-        }
-      } catch (error) {
-        // No way works here: the output checks say there is nothing to judge.
-        if (!(error instanceof EnvironmentError)) throw error;
-        this.options.emit({ type: 'notice', level: 'warn', message: error.message });
-      }
-    }
-    return this.judge.attempt(step, { how: record?.how ?? 'self', ...(typed ? { typed } : {}) });
+    return this.attempts.run(step, this.options.beforeActions);
   }
 
   private async interactiveStep(step: Step, index: number): Promise<StepStatus> {
@@ -237,7 +149,7 @@ class LabRun {
         case 'quit':
           throw new CancelledError(STOPPED(this.lab.id));
         case 'shell': {
-          const status = await this.shellAttempt(step, index);
+          const status = await this.attempts.shell(step, index);
           if (status === 'passed') return 'passed';
           record(this.options.progress, step.id, { status });
           break;
@@ -251,46 +163,14 @@ class LabRun {
         }
         case 'run':
         case 'self': {
-          this.bumpAttempts(step);
-          const acted = choice === 'run' ? await this.act(step) : true;
-          // Done elsewhere: what the learner typed in ocilab's shell earlier still counts for output checks.
-          const typed = choice === 'self' ? this.options.progress.steps[step.id]?.commands : undefined;
-          const status = await this.judge.attempt(step, { how: choice, ...(typed ? { typed } : {}) });
-          if (acted && status === 'passed') return 'passed';
-          if (!hasChecks && acted) return 'passed';
+          const status = choice === 'run' ? await this.attempts.run(step) : await this.attempts.self(step);
+          if (status === 'passed') return 'passed';
           // The attempt ended without passing; the learner may try again, read a hint or move on.
-          record(this.options.progress, step.id, { status: acted ? status : 'failed' });
+          record(this.options.progress, step.id, { status });
           break;
         }
       }
     }
-  }
-
-  private bumpAttempts(step: Step): void {
-    const previous = this.options.progress.steps[step.id];
-    record(this.options.progress, step.id, {
-      status: previous?.status ?? 'started',
-      attempts: (previous?.attempts ?? 0) + 1,
-      startedAt: previous?.startedAt ?? new Date().toISOString(),
-    });
-  }
-
-  /** Does the step's actions in order; false as soon as one fails. */
-  private async act(step: Step): Promise<boolean> {
-    this.actions.reset();
-    for (const action of step.actions) {
-      if (this.options.signal.aborted) throw new CancelledError();
-      let ok: boolean;
-      if (action.kind === 'command') ok = await this.actions.execute(action.command);
-      else if (action.kind === 'edit') ok = await this.actions.applyEdit(action.edit);
-      else {
-        const way = await this.actions.chooseWay(step, action.ways);
-        record(this.options.progress, step.id, { status: this.options.progress.steps[step.id]?.status ?? 'started', way: way.name });
-        ok = await this.actions.execute(way);
-      }
-      if (!ok) return false;
-    }
-    return true;
   }
 }
 
@@ -329,18 +209,18 @@ export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepSt
     return undefined;
   }
   const run = new LabRun(lab, options, (await detectPrivilege()).privilege);
-  return run.visit(step, index, () => run.shellAttempt(step, index));
+  return run.visit(step, index, () => run.attempts.shell(step, index));
 }
 
-/** Runs `verifyStep` for each step with checks, through one LabRun: the path `run` takes, without edits. */
+/** Verifies each step with checks, through one LabRun: the path `run` takes, without edits. */
 export async function verifySteps(lab: Lab, options: LabRunOptions): Promise<Map<string, StepStatus>> {
   const run = new LabRun(lab, options, (await detectPrivilege()).privilege);
   const statuses = new Map<string, StepStatus>();
-  for (const step of lab.steps) if (step.checks.length > 0) statuses.set(step.id, await run.verifyStep(step));
+  for (const step of lab.steps) if (step.checks.length > 0) statuses.set(step.id, await run.attempts.verify(step));
   return statuses;
 }
 
 /** `ocilab check` in ocilab's shell: checks `step` now, against the workspace and the session's commands. */
 export async function checkTypedStep(lab: Lab, step: Step, options: LabRunOptions, session: LearnerCommand[]): Promise<StepStatus> {
-  return new LabRun(lab, options, (await detectPrivilege()).privilege).checkTyped(step, session);
+  return new LabRun(lab, options, (await detectPrivilege()).privilege).attempts.checkTyped(step, session);
 }
