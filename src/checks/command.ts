@@ -2,11 +2,11 @@
 import type { CommandCheck } from '../lab/model.js';
 import { runScript } from '../sys/exec.js';
 import { judgeText } from './text.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import type { CheckContext, CheckResult } from './types.js';
 
 const TIMEOUT_MS = 60_000;
 
-export async function commandCheck(check: CommandCheck, ctx: CheckContext): Promise<CheckOutcome> {
+export async function commandCheck(check: CommandCheck, ctx: CheckContext): Promise<CheckResult> {
   const result = await runScript(check.run, {
     cwd: ctx.workdir,
     env: ctx.vars,

@@ -6,12 +6,12 @@ import { resolve } from 'node:path';
 import type { FileCheck } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
 import { lookupInRoot } from '../oci/rootfs-path.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import type { CheckContext, CheckResult } from './types.js';
 
 /** What a path leads to: in the workspace, or inside a rootfs through `lookupInRoot`. */
 type Lookup = { found: true; hostPath: string; stats: Stats } | { found: false; reason: string };
 
-export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<CheckOutcome> {
+export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<CheckResult> {
   const path = expand(check.path, ctx.vars);
   const rootName = check.root === undefined ? undefined : expand(check.root, ctx.vars);
   const where = rootName === undefined ? path : `${path} in ${rootName}`;
@@ -25,10 +25,10 @@ export async function fileCheck(check: FileCheck, ctx: CheckContext): Promise<Ch
   const subject = check.type === 'symlink' ? await lookup(false) : target;
 
   if (!subject.found) {
-    if (check.exists === false) return { status: 'passed', message: `${where} does not exist` };
+    if (!check.exists) return { status: 'passed', message: `${where} does not exist` };
     return { status: 'failed', message: `${where} does not exist: ${subject.reason}.`, expected: 'exists', actual: subject.reason };
   }
-  if (check.exists === false) {
+  if (!check.exists) {
     const kind = describeKind(subject.stats);
     return { status: 'failed', message: `${where} exists (${kind}) but should not.`, expected: 'absent', actual: kind };
   }

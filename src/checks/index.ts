@@ -10,13 +10,13 @@ import { outputCheck } from './output.js';
 import { probeCheck, probeNeedsSudo } from './probe.js';
 import { tagsCheck } from './tags.js';
 import { describeLineCount } from './text.js';
-import type { CheckContext, CheckOutcome, CheckResult } from './types.js';
+import type { CheckContext, CheckResult, JudgedCheck } from './types.js';
 
 type CheckOf<K extends CheckKind> = Extract<Check, { kind: K }>;
 
-type Handlers = { [K in CheckKind]: (check: CheckOf<K>, ctx: CheckContext) => Promise<CheckOutcome> };
+type Judges = { [K in CheckKind]: (check: CheckOf<K>, ctx: CheckContext) => CheckResult | Promise<CheckResult> };
 
-const handlers: Handlers = {
+const judges: Judges = {
   command: commandCheck,
   output: outputCheck,
   file: fileCheck,
@@ -26,16 +26,16 @@ const handlers: Handlers = {
 };
 
 /** Runs one check. A check that throws could not be run: that is an `error`, never a failure. */
-export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckResult> {
-  let outcome: CheckOutcome;
+export async function runCheck(check: Check, ctx: CheckContext): Promise<JudgedCheck> {
+  let result: CheckResult;
   try {
-    outcome = await judge(check.kind, check, ctx);
+    result = await judge(check.kind, check, ctx);
   } catch (error) {
-    outcome = { status: 'error', message: `The check could not run: ${error instanceof Error ? error.message : String(error)}` };
+    result = { status: 'error', message: `The check could not run: ${error instanceof Error ? error.message : String(error)}` };
   }
   // The lab's own `hint:` is shown when the check does not pass, unless the check found a more precise one.
-  if (outcome.status !== 'passed' && outcome.hint === undefined && check.hint !== undefined) outcome = { ...outcome, hint: check.hint };
-  return { ...outcome, check };
+  if (result.status !== 'passed' && result.hint === undefined && check.hint !== undefined) result = { ...result, hint: check.hint };
+  return { ...result, check };
 }
 
 /**
@@ -48,9 +48,9 @@ export async function needsSudo(check: Check, ctx: CheckContext): Promise<boolea
   return check.kind === 'command' && callsSudo(check.run);
 }
 
-// Generic over the kind so TypeScript can pair handlers[kind] with the check of that kind.
-function judge<K extends CheckKind>(kind: K, check: CheckOf<K>, ctx: CheckContext): Promise<CheckOutcome> {
-  return handlers[kind](check, ctx);
+// Generic over the kind so TypeScript can pair judges[kind] with the check of that kind.
+function judge<K extends CheckKind>(kind: K, check: CheckOf<K>, ctx: CheckContext): CheckResult | Promise<CheckResult> {
+  return judges[kind](check, ctx);
 }
 
 const FILE_TYPE_WORDS: Record<NonNullable<FileCheck['type']>, string> = {
@@ -66,7 +66,7 @@ const describers: Describers = {
   output: (check) => `the step's output: ${describeText(check, false)}`,
   file: (check, vars) => {
     const where = check.root === undefined ? expand(check.path, vars) : `${expand(check.path, vars)} in ${expand(check.root, vars)}`;
-    if (check.exists === false) return `${where}: does not exist`;
+    if (!check.exists) return `${where}: does not exist`;
     const properties = [
       'exists',
       ...(check.type ? [`is ${FILE_TYPE_WORDS[check.type]}`] : []),

@@ -5,9 +5,9 @@ import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { JsonCheck } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import type { CheckContext, CheckResult } from './types.js';
 
-export async function jsonCheck(check: JsonCheck, ctx: CheckContext): Promise<CheckOutcome> {
+export async function jsonCheck(check: JsonCheck, ctx: CheckContext): Promise<CheckResult> {
   const file = expand(check.file, ctx.vars);
   let source: string;
   try {
@@ -68,7 +68,9 @@ export function valueAt(document: unknown, path: string): Found {
 }
 
 function toJson(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  // Undefined for undefined, a function or a symbol, whatever the lib's type says.
+  const json = JSON.stringify(value) as string | undefined;
+  return json ?? String(value);
 }
 
 /**
@@ -113,10 +115,14 @@ class JsonSyntax {
   private value(): void {
     this.space();
     const c = this.s[this.i];
-    if (c === '{') return this.container('}', () => this.member());
-    if (c === '[') return this.container(']', () => this.value());
-    if (c === '"') return this.string();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
+    if (c === '{') this.container('}');
+    else if (c === '[') this.container(']');
+    else if (c === '"') this.string();
+    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) this.number();
+    else this.literal();
+  }
+
+  private literal(): void {
     for (const literal of ['true', 'false', 'null']) {
       if (this.s.startsWith(literal, this.i)) {
         this.i += literal.length;
@@ -126,7 +132,8 @@ class JsonSyntax {
     this.fail(`expected a value, found ${this.found()}`);
   }
 
-  private container(close: '}' | ']', item: () => void): void {
+  /** An object (`}`: its members) or an array (`]`: its items). */
+  private container(close: '}' | ']'): void {
     this.i++;
     this.space();
     if (this.s[this.i] === close) {
@@ -134,7 +141,8 @@ class JsonSyntax {
       return;
     }
     for (;;) {
-      item();
+      if (close === '}') this.member();
+      else this.value();
       this.space();
       if (this.s[this.i] === close) {
         this.i++;
@@ -170,7 +178,7 @@ class JsonSyntax {
       if (c === '\\') {
         const escape = /^(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/.exec(this.s.slice(this.i + 1, this.i + 6));
         if (!escape) this.fail(`invalid escape sequence in a string`);
-        this.i += 1 + (escape as RegExpExecArray)[0].length;
+        this.i += 1 + escape[0].length;
         continue;
       }
       if (c < ' ') this.fail(c === '\n' ? 'line break inside a string (a closing quote missing?)' : 'control character inside a string');

@@ -1,12 +1,12 @@
 // The `output` check: judges the output of the step's own command, as ocilab ran it or the learner typed it.
 import type { OutputCheck, TagsCheck } from '../lab/model.js';
 import { judgeOutput } from './text.js';
-import type { CheckContext, CheckOutcome, LearnerCommand } from './types.js';
+import type { CheckContext, CheckResult, LearnerCommand } from './types.js';
 
 export const NO_STEP_OUTPUT =
   "ocilab has not seen this step's command run, so there is no output to check: type it in ocilab's shell so it can see the output, or let ocilab run it.";
 
-export async function outputCheck(check: OutputCheck, ctx: CheckContext): Promise<CheckOutcome> {
+export function outputCheck(check: OutputCheck, ctx: CheckContext): CheckResult {
   // Only the text is judged; a command's exit status is for a command check.
   if (check.exit !== undefined) {
     return {
@@ -23,7 +23,7 @@ export async function outputCheck(check: OutputCheck, ctx: CheckContext): Promis
  * The output a check of the step's output judges: the learner's own command when they typed the step
  * in ocilab's shell (the last matching `typed`, else the last that succeeded), else what ocilab ran.
  */
-export function outputOf(check: OutputCheck | TagsCheck, ctx: CheckContext): string | Extract<CheckOutcome, { status: 'error' }> {
+export function outputOf(check: OutputCheck | TagsCheck, ctx: CheckContext): string | Extract<CheckResult, { status: 'error' }> {
   const typed = ctx.typed ?? [];
   if (typed.length > 0) {
     const command = check.typed === undefined ? lastSucceeded(typed) : pickCommand(typed, check.typed);
@@ -44,11 +44,9 @@ export function outputOf(check: OutputCheck | TagsCheck, ctx: CheckContext): str
 export function pickCommand(commands: readonly LearnerCommand[], typed: string | undefined): LearnerCommand | undefined {
   if (typed === undefined) return commands[commands.length - 1];
   const pattern = new RegExp(typed, 'm');
-  for (let i = commands.length - 1; i >= 0; i--) if (pattern.test(commands[i]!.line)) return commands[i];
-  return undefined;
+  return commands.filter((command) => pattern.test(command.line)).at(-1);
 }
 
 function lastSucceeded(commands: readonly LearnerCommand[]): LearnerCommand | undefined {
-  for (let i = commands.length - 1; i >= 0; i--) if (commands[i]!.exit === 0) return commands[i];
-  return undefined;
+  return commands.filter((command) => command.exit === 0).at(-1);
 }

@@ -13,7 +13,7 @@ import { which } from '../sys/host.js';
 import { PASSWORD_REQUIRED, type Privilege } from '../sys/privilege.js';
 import { describeSyntaxError } from './json.js';
 import { judgeText, normalize } from './text.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import type { CheckContext, CheckResult } from './types.js';
 
 const PROBE_TIMEOUT_MS = 30_000;
 const DELETE_TIMEOUT_MS = 10_000;
@@ -32,7 +32,8 @@ export const ROOTLESS_STATE_UNSAFE = (dir: string) =>
 interface RuntimeConfig {
   process?: Record<string, unknown>;
   root?: Record<string, unknown>;
-  linux?: { namespaces?: { type?: unknown }[]; uidMappings?: unknown[]; [key: string]: unknown };
+  // The learner's JSON: an entry may be anything, null included.
+  linux?: { namespaces?: ({ type?: unknown } | null)[]; uidMappings?: unknown[]; [key: string]: unknown };
   [key: string]: unknown;
 }
 
@@ -75,8 +76,8 @@ async function rootlessStateDir(): Promise<string | { error: string }> {
   const runtime = process.env.XDG_RUNTIME_DIR;
   if (runtime && isAbsolute(runtime) && (await lstat(runtime).catch(() => undefined))?.uid === uid) return join(runtime, 'runc');
   const dir = join(tmpdir(), `ocilab-runc-${uid}`);
-  await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
+  await mkdir(dir, { mode: 0o700 }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   });
   // /tmp is everyone's: a directory someone else made there first must not hold our containers' state.
   const made = await lstat(dir);
@@ -103,7 +104,7 @@ export function probeConfig(original: RuntimeConfig, args: readonly string[], ro
   return config;
 }
 
-export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<CheckOutcome> {
+export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<CheckResult> {
   const runc = await which('runc');
   if (!runc) return { status: 'error', message: RUNC_MISSING };
 
@@ -166,7 +167,7 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
     const judged = judgeText(result.output, result.exitCode, check);
     if (judged.status !== 'passed' || check.listsDirectory === undefined) return judged;
     const listing = expand(check.listsDirectory, ctx.vars);
-    return judgeListing(result.output, listing, resolve(bundle, listing), judged.message);
+    return await judgeListing(result.output, listing, resolve(bundle, listing), judged.message);
   } finally {
     // The container may never have been created; runc then says so, and there is nothing to delete.
     await runProcess(...runcCall(way, runc, state, ['delete', '--force', id]), {
@@ -187,7 +188,7 @@ function runcFailureOf(stderr: string): string | undefined {
   return m ? (m[1] as string).replace(/\\(.)/g, '$1') : undefined;
 }
 
-type Loaded = { config: RuntimeConfig; rootPath: string } | Extract<CheckOutcome, { status: 'failed' }>;
+type Loaded = { config: RuntimeConfig; rootPath: string } | Extract<CheckResult, { status: 'failed' }>;
 
 async function loadConfig(file: string, name: string): Promise<Loaded> {
   let source: string;
@@ -222,7 +223,7 @@ async function loadConfig(file: string, name: string): Promise<Loaded> {
 }
 
 /** The probe's output, one name a line, must be exactly the entries of `dir` (`.` and `..` aside). */
-async function judgeListing(output: string, label: string, dir: string, passedSoFar: string): Promise<CheckOutcome> {
+async function judgeListing(output: string, label: string, dir: string, passedSoFar: string): Promise<CheckResult> {
   let entries: string[];
   try {
     entries = (await readdir(dir)).sort();

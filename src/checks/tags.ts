@@ -9,7 +9,7 @@ import { proxyFor, type NetworkFailure } from '../oci/network.js';
 import { listTags } from '../oci/tags.js';
 import { Transport, type Redirect } from '../oci/transport.js';
 import { outputOf } from './output.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import type { CheckContext, CheckResult } from './types.js';
 
 /** How many offending names a message quotes. */
 const EXAMPLES = 3;
@@ -73,7 +73,7 @@ const PROXY_EXPLAINS = new Set<NetworkFailure>([
 
 type Asked = { tags: string[]; redirect?: Redirect } | { error: OciError; redirect?: Redirect };
 
-export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<CheckOutcome> {
+export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<CheckResult> {
   const output = outputOf(check, ctx);
   if (typeof output !== 'string') return output;
   const registry = expand(check.registry, ctx.vars);
@@ -86,16 +86,16 @@ export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<Ch
   if (typeof address === 'string') return { status: 'error', message: address };
 
   const asked = await askRegistry(address, repository, ctx.signal);
-  const outcome = 'error' in asked ? withoutTagList(asked.error, lines, check, repository) : againstTagList(asked, lines, repository);
+  const result = 'error' in asked ? withoutTagList(asked.error, lines, check, repository) : againstTagList(asked, lines, repository);
   const facts: CheckFact[] = [
     ...('error' in asked && asked.error instanceof UnreachableError ? (['registry-unreachable'] as const) : []),
     ...(asked.redirect ? (['registry-redirects'] as const) : []),
   ];
-  return outcome.status === 'passed' || facts.length === 0 ? outcome : { ...outcome, facts };
+  return result.status === 'passed' || facts.length === 0 ? result : { ...result, facts };
 }
 
 /** ocilab could not get the tag list: the output fails when it holds no tag at all, else it cannot be judged. */
-function withoutTagList(error: OciError, lines: string[], check: TagsCheck, repository: string): CheckOutcome {
+function withoutTagList(error: OciError, lines: string[], check: TagsCheck, repository: string): CheckResult {
   const noTags = !lines.some((line) => TAG.test(line));
   let why = error.message;
   if (error instanceof UnreachableError) why = explainUnreachable(error, check, noTags);
@@ -106,7 +106,7 @@ function withoutTagList(error: OciError, lines: string[], check: TagsCheck, repo
 }
 
 /** The output against the registry's tag list; a redirect is blamed only when the output shows it was not followed. */
-function againstTagList({ tags, redirect }: { tags: string[]; redirect?: Redirect }, lines: string[], repository: string): CheckOutcome {
+function againstTagList({ tags, redirect }: { tags: string[]; redirect?: Redirect }, lines: string[], repository: string): CheckResult {
   const known = new Set(tags);
   const tagLines = lines.filter((line) => known.has(line)).length;
   const unfollowed = lines.length === 0 || lines.some((line) => UNFOLLOWED_REDIRECT.some((sign) => sign.test(line)));

@@ -1,7 +1,7 @@
 // Judging a process's exit status and printed text against a check's expectations. Pure, so every
 // check that looks at output (command, output, probe) judges it the same way.
 import type { LineCount, TextExpectations } from '../lab/model.js';
-import type { CheckOutcome } from './types.js';
+import type { CheckResult } from './types.js';
 
 /** How much of a long output a failure shows. */
 const PREVIEW_LINES = 20;
@@ -10,7 +10,7 @@ const PREVIEW_LINES = 20;
  * Judges `actual` (what the process printed) and its exit status. `exitCode` is undefined when the
  * process did not exit by itself (a signal, a timeout). With no expectation at all, exit 0 is expected.
  */
-export function judgeText(actual: string, exitCode: number | undefined, exp: TextExpectations): CheckOutcome {
+export function judgeText(actual: string, exitCode: number | undefined, exp: TextExpectations): CheckResult {
   const expectedExit = exp.exit ?? (hasTextExpectation(exp) ? undefined : 0);
   const text = normalize(actual);
   if (expectedExit !== undefined && exitCode !== expectedExit) {
@@ -21,19 +21,19 @@ export function judgeText(actual: string, exitCode: number | undefined, exp: Tex
       actual: `${describeExit(exitCode)}; output: ${preview(text)}`,
     };
   }
-  const outcome = judgeOutput(actual, exp);
-  if (outcome.status === 'failed' && exitCode !== undefined && exitCode !== 0 && expectedExit === undefined) {
+  const result = judgeOutput(actual, exp);
+  if (result.status === 'failed' && exitCode !== undefined && exitCode !== 0 && expectedExit === undefined) {
     // A failing command explains most wrong outputs ("sh: hostnme: not found").
-    return { ...outcome, message: `${outcome.message} The command exited with status ${exitCode}.` };
+    return { ...result, message: `${result.message} The command exited with status ${exitCode}.` };
   }
-  if (outcome.status === 'passed' && expectedExit !== undefined) {
-    return { status: 'passed', message: joinPassed([`exit status ${expectedExit}`, outcome.message]) };
+  if (result.status === 'passed' && expectedExit !== undefined) {
+    return { status: 'passed', message: joinPassed([`exit status ${expectedExit}`, result.message]) };
   }
-  return outcome;
+  return result;
 }
 
 /** Judges only the text (no exit status known, e.g. a step's recorded output). No expectation passes. */
-export function judgeOutput(actual: string, exp: TextExpectations): CheckOutcome {
+export function judgeOutput(actual: string, exp: TextExpectations): CheckResult {
   const text = normalize(actual);
   const passed: string[] = [];
 

@@ -2,15 +2,16 @@
 import type { Check, CheckFact } from '../lab/model.js';
 import type { Privilege } from '../sys/privilege.js';
 
-/** `facts`: what the check found out beyond passed or failed, for the lab's diagnoses to match. */
-export type CheckOutcome =
+/** What a check returns. `facts`: what it found out beyond passed or failed, for the lab's diagnoses to match. */
+export type CheckResult =
   | { status: 'passed'; message: string }
   | { status: 'failed'; message: string; expected: string; actual: string; hint?: string; facts?: CheckFact[] }
   | { status: 'error'; message: string; hint?: string; facts?: CheckFact[] };
 
-export type CheckResult = CheckOutcome & { check: Check };
+/** A check with its result, as `runCheck` gives it and the runner passes it on. */
+export type JudgedCheck = CheckResult & { check: Check };
 
-export type CheckStatus = CheckOutcome['status'];
+export type CheckStatus = CheckResult['status'];
 
 export interface CheckContext {
   /** The lab's workspace: relative paths in checks start here, and commands run here. */

@@ -103,7 +103,9 @@ export class StepActions {
         timeoutMs: command.timeout * 1000,
         tty: command.interactive,
         sudo: commandSudo(this.privilege, mode === 'interactive'),
-        onOutput: (chunk, stream) => emit({ type: 'output', chunk, stream }),
+        onOutput: (chunk, stream) => {
+          emit({ type: 'output', chunk, stream });
+        },
         signal,
       });
       this.output = result.output;

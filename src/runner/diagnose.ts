@@ -1,12 +1,12 @@
 // Which of a step's diagnoses apply to a failed attempt: conditions on the failed checks, on what they
 // found out, and on the learner's commands, written in the lab file (see docs/lab-format.md).
 import { pickCommand as pick } from '../checks/output.js';
-import type { CheckResult, LearnerCommand } from '../checks/types.js';
+import type { JudgedCheck, LearnerCommand } from '../checks/types.js';
 import type { DiagnosisCondition, Step } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
 
 export interface Attempt {
-  results: CheckResult[];
+  results: JudgedCheck[];
   /** The commands of the attempt, oldest first: typed in ocilab's shell, or run by ocilab. */
   commands: LearnerCommand[];
   vars: Record<string, string>;
@@ -34,18 +34,17 @@ export async function diagnose(step: Step, attempt: Attempt): Promise<string[]> 
 }
 
 /** Undefined when the diagnosis does not apply; else the index of the command it is about (-1: none). */
-async function applies(when: DiagnosisCondition, failed: CheckResult[], attempt: Attempt): Promise<number | undefined> {
-  return (await holds(when, failed, attempt))
-    ? about(when)
-      ? attempt.commands.lastIndexOf(pick(attempt.commands, when.typed)!)
-      : -1
-    : undefined;
+async function applies(when: DiagnosisCondition, failed: JudgedCheck[], attempt: Attempt): Promise<number | undefined> {
+  if (!(await holds(when, failed, attempt))) return undefined;
+  const command = about(when) ? pick(attempt.commands, when.typed) : undefined;
+  return command ? attempt.commands.lastIndexOf(command) : -1;
 }
 
-async function holds(when: DiagnosisCondition, failed: CheckResult[], attempt: Attempt): Promise<boolean> {
+async function holds(when: DiagnosisCondition, failed: JudgedCheck[], attempt: Attempt): Promise<boolean> {
   const named = when.check === undefined ? failed : failed.filter((r) => r.check.kind === when.check || r.check.title === when.check);
   if (when.check !== undefined && named.length === 0) return false;
-  if (when.fact !== undefined && !named.some((r) => r.status !== 'passed' && r.facts?.includes(when.fact!))) return false;
+  const { fact } = when;
+  if (fact !== undefined && !named.some((r) => r.status !== 'passed' && r.facts?.includes(fact))) return false;
   if (when.user !== undefined && (when.user === 'root') !== attempt.root) return false;
   for (const [name, value] of Object.entries(when.vars ?? {})) if (attempt.vars[name] !== value) return false;
   if (when.exists !== undefined && !(await attempt.exists(expand(when.exists, attempt.vars)))) return false;

@@ -40,20 +40,32 @@ const CONTEXT = 2;
 export function lineDiff(before: string, after: string): string {
   const a = before.replace(/\n$/, '').split('\n');
   const b = after.replace(/\n$/, '').split('\n');
-  // Longest common subsequence table, from the end.
-  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  // lcs[i][j]: the length of the longest common subsequence of a[i..] and b[j..]; 0 past either end.
+  const lcs: number[][] = [];
+  const common = (i: number, j: number): number => lcs[i]?.[j] ?? 0;
   for (let i = a.length - 1; i >= 0; i--) {
-    for (let j = b.length - 1; j >= 0; j--) {
-      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-    }
+    const row: number[] = [];
+    lcs[i] = row;
+    for (let j = b.length - 1; j >= 0; j--)
+      row[j] = a[i] === b[j] ? common(i + 1, j + 1) + 1 : Math.max(common(i + 1, j), common(i, j + 1));
   }
   const ops: { kind: ' ' | '-' | '+'; text: string }[] = [];
   let i = 0;
   let j = 0;
-  while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) (ops.push({ kind: ' ', text: a[i++]! }), j++);
-    else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ kind: '-', text: a[i++]! });
-    else ops.push({ kind: '+', text: b[j++]! });
+  for (;;) {
+    const left = a[i];
+    const right = b[j];
+    if (left !== undefined && left === right) {
+      ops.push({ kind: ' ', text: left });
+      i++;
+      j++;
+    } else if (left !== undefined && (right === undefined || common(i + 1, j) >= common(i, j + 1))) {
+      ops.push({ kind: '-', text: left });
+      i++;
+    } else if (right !== undefined) {
+      ops.push({ kind: '+', text: right });
+      j++;
+    } else break;
   }
   const near = ops.map((_, k) => ops.slice(Math.max(0, k - CONTEXT), k + CONTEXT + 1).some((op) => op.kind !== ' '));
   const out: string[] = [];

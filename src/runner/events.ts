@@ -1,5 +1,5 @@
 // The events a lab run emits. The runner never prints: a renderer maps each event kind to output.
-import type { CheckResult } from '../checks/types.js';
+import type { JudgedCheck } from '../checks/types.js';
 import type { Command, Edit, Lab, Step, Way } from '../lab/model.js';
 
 export type Mode = 'interactive' | 'headless';
@@ -20,7 +20,7 @@ export type RunnerEvent =
   | { type: 'command-skipped'; command: Command | Way; reason: string }
   | { type: 'edit'; edit: Edit; diff: string; applied: boolean }
   | { type: 'checks-start'; step: Step }
-  | { type: 'check-result'; result: CheckResult; label: string }
+  | { type: 'check-result'; result: JudgedCheck; label: string }
   | { type: 'diagnosis'; text: string }
   | { type: 'shell-start'; step: Step; index: number; total: number; workdir: string }
   | { type: 'shell-end'; step: Step; commands: number }

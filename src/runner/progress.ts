@@ -63,11 +63,19 @@ export function newProgress(labId: string, workdir: string, vars: Record<string,
   return { version: 1, lab: labId, workdir, vars, steps: {} };
 }
 
+/** A progress file as read: it may be another version's or damaged, and files from before lab variables have no `vars`. */
+interface ProgressFile extends Omit<LabProgress, 'version' | 'steps' | 'vars'> {
+  version: unknown;
+  steps?: LabProgress['steps'];
+  vars?: Record<string, string>;
+}
+
 /** The saved progress, or undefined when there is none (or it is unreadable: starting over loses nothing). */
 export async function loadProgress(labId: string): Promise<LabProgress | undefined> {
   try {
-    const data = JSON.parse(await readFile(progressFile(labId), 'utf8')) as LabProgress;
-    return data.version === 1 && data.lab === labId && typeof data.steps === 'object' ? { ...data, vars: data.vars ?? {} } : undefined;
+    const data = JSON.parse(await readFile(progressFile(labId), 'utf8')) as ProgressFile;
+    if (data.version !== 1 || data.lab !== labId || typeof data.steps !== 'object') return undefined;
+    return { ...data, version: data.version, steps: data.steps, vars: data.vars ?? {} };
   } catch {
     return undefined;
   }

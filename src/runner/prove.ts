@@ -4,13 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeCheck } from '../checks/index.js';
-import type { CheckContext, CheckResult, CheckStatus } from '../checks/types.js';
+import type { CheckContext, CheckStatus, JudgedCheck } from '../checks/types.js';
 import { UsageError } from '../errors.js';
 import type { Check, CheckKind, Lab, Step } from '../lab/model.js';
 import { detectPrivilege } from '../sys/privilege.js';
 import type { RunnerEvent } from './events.js';
+import { judgeChecks } from './judge.js';
 import { newProgress } from './progress.js';
-import { judgeChecks, runLab } from './run.js';
+import { runLab } from './run.js';
 
 /**
  * What prove found out about one check:
@@ -251,7 +252,7 @@ function describe(lab: Lab, check: Check, vars: Record<string, string>): Pick<Pr
   };
 }
 
-function toCheckRun(result: CheckResult): CheckRun {
+function toCheckRun(result: JudgedCheck): CheckRun {
   return {
     status: result.status,
     message: result.message,

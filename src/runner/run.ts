@@ -1,24 +1,16 @@
-// Runs a lab step by step and every way of attempting a step (ocilab runs it, the learner types it in
-// ocilab's shell, does it elsewhere, verify): checks, diagnoses, hints and progress. The work itself is
-// actions.ts. Emits events, never prints.
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { describeCheck, needsSudo, runCheck } from '../checks/index.js';
-import type { CheckContext, CheckOutcome, CheckResult, LearnerCommand } from '../checks/types.js';
-import { CancelledError, EnvironmentError, STOPPED } from '../errors.js';
+// Runs a lab step by step: the menu of an interactive run, hints, the time spent and the progress saved
+// after every step; the attempts themselves are attempts.ts, and `shell`, `check` and `verify` take them too.
+import type { LearnerCommand } from '../checks/types.js';
+import { CancelledError, STOPPED } from '../errors.js';
 import type { Lab, Step } from '../lab/model.js';
-import { judgesOutput } from '../lab/model.js';
 import { which } from '../sys/host.js';
 import { makeLearnerDirectory } from '../sys/learner.js';
 import { detectPrivilege, sudoAsksNothing, type Privilege } from '../sys/privilege.js';
-import { diagnose } from './diagnose.js';
-import type { Emit, How, Mode, StepStatus } from './events.js';
-import { record, resumeIndex, saveProgress, type CheckRecord, type LabProgress } from './progress.js';
+import { StepAttempts } from './attempts.js';
+import type { Emit, Mode, StepStatus } from './events.js';
+import { record, resumeIndex, saveProgress, type LabProgress } from './progress.js';
 import type { Prompter, StepChoice } from './prompter.js';
-import { openShell, type ShellVerdict } from './shell.js';
-import { StepActions } from './actions.js';
-import { letSudoAsk, NO_ROOT_WARNING, SUDO_HEADLESS_WARNING } from './sudo.js';
-import { keepCommands } from './transcript.js';
+import { NO_ROOT_WARNING, SUDO_HEADLESS_WARNING } from './sudo.js';
 
 export interface LabRunOptions {
   workdir: string;
@@ -44,29 +36,17 @@ export interface LabRunOutcome {
   counts: Record<StepStatus, number>;
 }
 
-/** What a step's checks judge, besides the workspace: how the attempt was made and what was typed. */
-interface Evidence {
-  how: How;
-  /** The learner's commands in ocilab's shell. */
-  typed?: LearnerCommand[];
-  /**
-   * What the shell's last check found after the last command, by check. sudo keeps its timestamp per
-   * terminal, and the shell has a terminal of its own: a check that needs sudo, which would make sudo
-   * ask again out here, takes this outcome instead.
-   */
-  inShell?: CheckOutcome[];
-}
-
 /** The state of one lab run, shared by the steps. */
 class LabRun {
-  private readonly actions: StepActions;
+  /** The one path every way of attempting a step takes. */
+  readonly attempts: StepAttempts;
 
   constructor(
     private readonly lab: Lab,
     private readonly options: LabRunOptions,
     private readonly privilege: Privilege,
   ) {
-    this.actions = new StepActions(lab, options, privilege);
+    this.attempts = new StepAttempts(lab, options, privilege);
   }
 
   async run(): Promise<LabRunOutcome> {
@@ -141,87 +121,7 @@ class LabRun {
 
   private async headlessStep(step: Step): Promise<StepStatus> {
     if (step.actions.length === 0 && step.checks.length === 0) return 'read';
-    this.bumpAttempts(step);
-    await this.options.beforeActions?.(step);
-    const acted = await this.act(step);
-    const checked = await this.check(step, { how: 'run' });
-    return acted ? checked : 'failed';
-  }
-
-  /** The learner does the step in ocilab's shell; leaving the shell checks it. */
-  async shellAttempt(step: Step, index: number): Promise<StepStatus> {
-    const { emit, progress, signal } = this.options;
-    this.bumpAttempts(step);
-    emit({ type: 'shell-start', step, index, total: this.lab.steps.length, workdir: this.options.workdir });
-    let typed: LearnerCommand[] = [];
-    let verdict: ShellVerdict | undefined;
-    try {
-      ({ commands: typed, verdict } = await openShell({
-        lab: this.lab,
-        step,
-        index,
-        workdir: this.options.workdir,
-        vars: this.options.vars,
-        signal,
-        onNotice: (message) => emit({ type: 'notice', level: 'info', message }),
-      }));
-    } finally {
-      const previous = progress.steps[step.id];
-      record(progress, step.id, {
-        status: previous?.status ?? 'started',
-        how: 'shell',
-        commands: keepCommands(previous?.commands ?? [], typed),
-      });
-    }
-    emit({ type: 'shell-end', step, commands: typed.length });
-    if (signal.aborted) {
-      // Killed with the shell open: whatever the step's commands leave running must not outlive it.
-      await this.actions.cleanUp(step);
-      throw new CancelledError(STOPPED(this.lab.id));
-    }
-    const status = await this.check(step, {
-      how: 'shell',
-      typed: progress.steps[step.id]?.commands ?? typed,
-      ...(verdict ? { inShell: verdict.outcomes } : {}),
-    });
-    return status === 'passed' || step.checks.length === 0 ? 'passed' : status;
-  }
-
-  /** `ocilab check` inside the shell: the step judged now on what was typed so far in this session. */
-  async checkTyped(step: Step, session: LearnerCommand[]): Promise<StepStatus> {
-    const { progress } = this.options;
-    const previous = progress.steps[step.id];
-    // Earlier checks of this session saved some of its commands already.
-    const isNew = (c: LearnerCommand) => !session.some((s) => s.at === c.at && s.line === c.line);
-    const commands = keepCommands((previous?.commands ?? []).filter(isNew), session);
-    record(progress, step.id, { status: previous?.status ?? 'started', how: 'shell', commands });
-    const status = await this.check(step, { how: 'shell', typed: commands });
-    await (this.options.save ?? saveProgress)(progress);
-    return status;
-  }
-
-  /**
-   * `ocilab verify`: the step's checks on the workspace as it is. Output checks judge what the learner
-   * typed in ocilab's shell, or else the step's commands run again (the parser made sure they only
-   * read), chosen and run as `run` does: the same ways, sudo and cleanups. Edits are not made.
-   */
-  async verifyStep(step: Step): Promise<StepStatus> {
-    const record = this.options.progress.steps[step.id];
-    const typed = record?.how === 'shell' ? record.commands : undefined;
-    this.actions.reset();
-    if (!typed && step.checks.some(judgesOutput)) {
-      try {
-        for (const action of step.actions) {
-          if (action.kind === 'command') await this.actions.execute(action.command);
-          else if (action.kind === 'ways') await this.actions.execute(await this.actions.chooseWay(step, action.ways));
-        }
-      } catch (error) {
-        // No way works here: the output checks say there is nothing to judge.
-        if (!(error instanceof EnvironmentError)) throw error;
-        this.options.emit({ type: 'notice', level: 'warn', message: error.message });
-      }
-    }
-    return this.check(step, { how: record?.how ?? 'self', ...(typed ? { typed } : {}) });
+    return this.attempts.run(step, this.options.beforeActions);
   }
 
   private async interactiveStep(step: Step, index: number): Promise<StepStatus> {
@@ -249,7 +149,7 @@ class LabRun {
         case 'quit':
           throw new CancelledError(STOPPED(this.lab.id));
         case 'shell': {
-          const status = await this.shellAttempt(step, index);
+          const status = await this.attempts.shell(step, index);
           if (status === 'passed') return 'passed';
           record(this.options.progress, step.id, { status });
           break;
@@ -263,142 +163,15 @@ class LabRun {
         }
         case 'run':
         case 'self': {
-          this.bumpAttempts(step);
-          const acted = choice === 'run' ? await this.act(step) : true;
-          // Done elsewhere: what the learner typed in ocilab's shell earlier still counts for output checks.
-          const typed = choice === 'self' ? this.options.progress.steps[step.id]?.commands : undefined;
-          const status = await this.check(step, { how: choice, ...(typed ? { typed } : {}) });
-          if (acted && status === 'passed') return 'passed';
-          if (!hasChecks && acted) return 'passed';
+          const status = choice === 'run' ? await this.attempts.run(step) : await this.attempts.self(step);
+          if (status === 'passed') return 'passed';
           // The attempt ended without passing; the learner may try again, read a hint or move on.
-          record(this.options.progress, step.id, { status: acted ? status : 'failed' });
+          record(this.options.progress, step.id, { status });
           break;
         }
       }
     }
   }
-
-  private bumpAttempts(step: Step): void {
-    const previous = this.options.progress.steps[step.id];
-    record(this.options.progress, step.id, {
-      status: previous?.status ?? 'started',
-      attempts: (previous?.attempts ?? 0) + 1,
-      startedAt: previous?.startedAt ?? new Date().toISOString(),
-    });
-  }
-
-  /** Does the step's actions in order; false as soon as one fails. */
-  private async act(step: Step): Promise<boolean> {
-    this.actions.reset();
-    for (const action of step.actions) {
-      if (this.options.signal.aborted) throw new CancelledError();
-      let ok: boolean;
-      if (action.kind === 'command') ok = await this.actions.execute(action.command);
-      else if (action.kind === 'edit') ok = await this.actions.applyEdit(action.edit);
-      else {
-        const way = await this.actions.chooseWay(step, action.ways);
-        record(this.options.progress, step.id, { status: this.options.progress.steps[step.id]?.status ?? 'started', way: way.name });
-        ok = await this.actions.execute(way);
-      }
-      if (!ok) return false;
-    }
-    return true;
-  }
-
-  /** The checks whose in-shell outcome stands: they need sudo, and sudo would ask for the password here. */
-  private async settledInShell(step: Step, context: CheckContext, inShell: CheckOutcome[] | undefined): Promise<Map<number, CheckOutcome>> {
-    const settled = new Map<number, CheckOutcome>();
-    if (!inShell || inShell.length !== step.checks.length || this.privilege !== 'sudo-password' || (await sudoAsksNothing()))
-      return settled;
-    for (const [index, check] of step.checks.entries()) if (await needsSudo(check, context)) settled.set(index, inShell[index]!);
-    return settled;
-  }
-
-  private async check(step: Step, evidence: Evidence): Promise<StepStatus> {
-    const { emit, progress, workdir, vars } = this.options;
-    const previous = progress.steps[step.id];
-    if (step.checks.length === 0) {
-      record(progress, step.id, { status: previous?.status ?? 'started', how: evidence.how });
-      return 'passed';
-    }
-    emit({ type: 'checks-start', step });
-    const context: CheckContext = {
-      workdir,
-      vars,
-      privilege: this.privilege,
-      signal: this.options.signal,
-      ...(evidence.typed !== undefined
-        ? { typed: evidence.typed }
-        : this.actions.output !== undefined
-          ? { stepOutput: this.actions.output }
-          : {}),
-    };
-    const settled = await this.settledInShell(step, context, evidence.inShell);
-    const unsettled = { ...step, checks: step.checks.filter((_, index) => !settled.has(index)) };
-    if (this.options.mode === 'interactive') await letSudoAsk(unsettled, context, emit);
-    const results: CheckResult[] = [];
-    const status = await judgeChecks(
-      step,
-      context,
-      (event) => {
-        if (event.type === 'check-result') results.push(event.result);
-        emit(event);
-      },
-      settled,
-    );
-    const commands = evidence.typed ?? (evidence.how === 'run' ? this.actions.ran : []);
-    const said = await diagnose(step, {
-      results,
-      commands,
-      vars,
-      root: this.privilege === 'root',
-      exists: (path) =>
-        stat(join(workdir, path)).then(
-          () => true,
-          () => false,
-        ),
-    });
-    for (const text of said) emit({ type: 'diagnosis', text });
-    record(progress, step.id, {
-      status: previous?.status ?? status,
-      how: evidence.how,
-      checks: results.map((result) => toCheckRecord(result, describeCheck(result.check, vars))),
-    });
-    return status;
-  }
-}
-
-/** Runs a step's checks in order, emitting each result; the step's status follows from them. */
-export async function judgeChecks(
-  step: Step,
-  context: CheckContext,
-  emit: Emit,
-  settled: ReadonlyMap<number, CheckOutcome> = new Map(),
-): Promise<'passed' | 'failed' | 'error'> {
-  let failed = false;
-  let errored = false;
-  for (const [index, check] of step.checks.entries()) {
-    if (context.signal?.aborted) throw new CancelledError();
-    const outcome = settled.get(index);
-    const result = outcome ? { ...outcome, check } : await runCheck(check, context);
-    emit({ type: 'check-result', result, label: describeCheck(check, context.vars) });
-    failed ||= result.status === 'failed';
-    errored ||= result.status === 'error';
-  }
-  // A check cut short by Ctrl-C reports an error; the run as a whole was cancelled.
-  if (context.signal?.aborted) throw new CancelledError();
-  return failed ? 'failed' : errored ? 'error' : 'passed';
-}
-
-export function toCheckRecord(result: CheckResult, label: string): CheckRecord {
-  return {
-    kind: result.check.kind,
-    label,
-    status: result.status,
-    message: result.message,
-    ...(result.status === 'failed' ? { expected: result.expected, actual: result.actual } : {}),
-    ...(result.status !== 'passed' && result.hint ? { hint: result.hint } : {}),
-  };
 }
 
 function countStatuses(lab: Lab, progress: LabProgress): Record<StepStatus, number> {
@@ -421,34 +194,33 @@ export async function runLab(lab: Lab, options: LabRunOptions): Promise<LabRunOu
 export async function shellLab(lab: Lab, options: LabRunOptions): Promise<StepStatus | undefined> {
   const { progress } = options;
   await makeLearnerDirectory(options.workdir);
-  // Reading steps before the step are passed over, as Continue would.
   let index = resumeIndex(
     progress,
     lab.steps.map((s) => s.id),
   );
-  for (; index < lab.steps.length; index++) {
-    const step = lab.steps[index]!;
-    if (step.actions.length > 0 || step.checks.length > 0) break;
+  let step = lab.steps[index];
+  // Reading steps before the step are passed over, as Continue would.
+  while (step && step.actions.length === 0 && step.checks.length === 0) {
     record(progress, step.id, { status: 'read' });
+    step = lab.steps[++index];
   }
-  const step = lab.steps[index];
   if (!step) {
     await (options.save ?? saveProgress)(progress);
     return undefined;
   }
   const run = new LabRun(lab, options, (await detectPrivilege()).privilege);
-  return run.visit(step, index, () => run.shellAttempt(step, index));
+  return run.visit(step, index, () => run.attempts.shell(step, index));
 }
 
-/** Runs `verifyStep` for each step with checks, through one LabRun: the path `run` takes, without edits. */
+/** Verifies each step with checks, through one LabRun: the path `run` takes, without edits. */
 export async function verifySteps(lab: Lab, options: LabRunOptions): Promise<Map<string, StepStatus>> {
   const run = new LabRun(lab, options, (await detectPrivilege()).privilege);
   const statuses = new Map<string, StepStatus>();
-  for (const step of lab.steps) if (step.checks.length > 0) statuses.set(step.id, await run.verifyStep(step));
+  for (const step of lab.steps) if (step.checks.length > 0) statuses.set(step.id, await run.attempts.verify(step));
   return statuses;
 }
 
 /** `ocilab check` in ocilab's shell: checks `step` now, against the workspace and the session's commands. */
 export async function checkTypedStep(lab: Lab, step: Step, options: LabRunOptions, session: LearnerCommand[]): Promise<StepStatus> {
-  return new LabRun(lab, options, (await detectPrivilege()).privilege).checkTyped(step, session);
+  return new LabRun(lab, options, (await detectPrivilege()).privilege).attempts.checkTyped(step, session);
 }

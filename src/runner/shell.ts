@@ -3,7 +3,7 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { CheckOutcome, LearnerCommand } from '../checks/types.js';
+import type { CheckResult, LearnerCommand } from '../checks/types.js';
 import { EnvironmentError } from '../errors.js';
 import type { Lab, Step } from '../lab/model.js';
 import { runProcess } from '../sys/exec.js';
@@ -82,7 +82,7 @@ async function learnerShell(
 /** What the last `ocilab check` in the shell found, in the order of the step's checks, and after how many commands. */
 export interface ShellVerdict {
   commands: number;
-  outcomes: CheckOutcome[];
+  outcomes: CheckResult[];
 }
 
 export interface ShellEnded {

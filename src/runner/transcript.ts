@@ -7,6 +7,7 @@ import type { LearnerCommand } from '../checks/types.js';
  * ignore): BEGIN before a command runs, END with its history number once it has finished.
  */
 export const MARK = { begin: '\u001b]6973;B', end: '\u001b]6973;E;' } as const;
+// eslint-disable-next-line no-control-regex -- the marks are terminal escape sequences: ESC and BEL are what they are made of.
 const MARKER = /\u001b\]6973;(B|E;(\d+))[^\u0007]*\u0007/g;
 
 /** `ocilab check` typed in the shell is ocilab's, not one of the step's commands. */
@@ -48,13 +49,19 @@ export function parseTranscript(records: string, typescript: string): LearnerCom
 function parseRecord(text: string): HookRecord | undefined {
   if (text.trim() === '') return undefined;
   try {
-    const value = JSON.parse(text) as Partial<HookRecord>;
+    // Written by the shell's hooks: the times are strings there, but no field is taken on trust.
+    const value = JSON.parse(text) as { [K in keyof HookRecord]?: unknown };
     if (typeof value.n !== 'number' || typeof value.exit !== 'number' || typeof value.line !== 'string') return undefined;
-    return { n: value.n, exit: value.exit, start: String(value.start ?? ''), end: String(value.end ?? ''), line: value.line };
+    return { n: value.n, exit: value.exit, start: time(value.start), end: time(value.end), line: value.line };
   } catch {
     // A record the shell could not write whole (the shell was killed mid-line) is left out.
     return undefined;
   }
+}
+
+/** A time as the hooks wrote it (a string), or read as one; anything else is no time. */
+function time(field: unknown): string {
+  return typeof field === 'string' || typeof field === 'number' ? String(field) : '';
 }
 
 /** bash's EPOCHREALTIME follows the locale's decimal point. */
@@ -80,6 +87,7 @@ function outputsByNumber(typescript: string): Map<number, string> {
 
 // CSI (colours, cursor moves, bracketed paste), OSC (titles), and two-character escapes.
 const ESCAPES =
+  // eslint-disable-next-line no-control-regex -- matching control characters is this expression's job.
   /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
 /** Text as a reader of the terminal saw it: escapes removed, CRLF as LF, a line redrawn after CR shows its last form. */
@@ -109,15 +117,17 @@ const OUTPUT_DROPPED = '[output not kept: later commands filled the room ocilab 
 
 /** The commands a step keeps: the earlier ones and those just added, the latest COMMANDS_KEPT, bounded in output. */
 export function keepCommands(earlier: readonly LearnerCommand[], added: readonly LearnerCommand[]): LearnerCommand[] {
-  const kept = [...earlier, ...added].slice(-COMMANDS_KEPT);
   let room = STEP_OUTPUT_LIMIT;
-  for (let i = kept.length - 1; i >= 0; i--) {
-    const command = kept[i]!;
-    if (command.output.length <= room) room -= command.output.length;
-    else {
-      kept[i] = { ...command, output: OUTPUT_DROPPED };
+  const newestFirst = [...earlier, ...added]
+    .slice(-COMMANDS_KEPT)
+    .reverse()
+    .map((command) => {
+      if (command.output.length <= room) {
+        room -= command.output.length;
+        return command;
+      }
       room = 0;
-    }
-  }
-  return kept;
+      return { ...command, output: OUTPUT_DROPPED };
+    });
+  return newestFirst.reverse();
 }

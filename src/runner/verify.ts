@@ -2,17 +2,15 @@
 // runner's own path (ways, sudo, cleanups). For a learner who did the steps elsewhere, or an instructor.
 import type { Lab, Step } from '../lab/model.js';
 import type { How, RunnerEvent } from './events.js';
+import { toCheckRecord } from './judge.js';
 import { newProgress, type CheckRecord, type LabProgress } from './progress.js';
-import { toCheckRecord, verifySteps } from './run.js';
-
-/** A check as verify found it: the record the progress keeps of a check. */
-export type VerifiedCheck = CheckRecord;
+import { verifySteps } from './run.js';
 
 export interface VerifiedStep {
   id: string;
   title: string;
   status: 'passed' | 'failed' | 'skipped' | 'error';
-  checks: VerifiedCheck[];
+  checks: CheckRecord[];
   /** From the progress: how the learner last did the step, and what they typed in ocilab's shell. */
   how?: How;
   commands?: { line: string; exit: number; at: string }[];
@@ -33,7 +31,7 @@ export interface VerifyOptions {
   /** On a terminal: sudo may ask for the password there before checks that need root. */
   interactive: boolean;
   /** Called as each check finishes, for live output. */
-  onResult?: (step: Step, check: VerifiedCheck) => void;
+  onResult?: (step: Step, check: CheckRecord) => void;
   /** The learner's progress: output checks of a step typed in ocilab's shell judge what was typed. */
   progress?: LabProgress;
   /** Called with what the learner should know beyond the checks (sudo about to ask, say). */
@@ -43,7 +41,7 @@ export interface VerifyOptions {
 export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<VerifyReport> {
   // What verify does to the progress (how, the checks' results) is not saved: it only looks.
   const progress = structuredClone(options.progress ?? newProgress(lab.id, options.workdir));
-  const checks = new Map<string, VerifiedCheck[]>();
+  const checks = new Map<string, CheckRecord[]>();
   let current: Step | undefined;
   const emit = (event: RunnerEvent) => {
     if (event.type === 'notice') options.onNotice?.(event.level, event.message);
@@ -64,7 +62,7 @@ export async function verifyLab(lab: Lab, options: VerifyOptions): Promise<Verif
     signal: options.signal,
     emit,
     progress,
-    save: async () => undefined,
+    save: () => Promise.resolve(),
   });
   const steps = lab.steps.map((step): VerifiedStep => {
     const record = options.progress?.steps[step.id];

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckResult, LearnerCommand } from '../../src/checks/types.js';
+import type { JudgedCheck, LearnerCommand } from '../../src/checks/types.js';
 import type { Check, CheckFact, DiagnosisCondition, Step } from '../../src/lab/model.js';
 import { diagnose } from '../../src/runner/diagnose.js';
 
 const tagsCheck: Check = { kind: 'tags', line: 1, registry: 'x', repository: 'y', title: 'Every line is a tag' };
 const fileCheck: Check = { kind: 'file', line: 2, path: 'rootfs', exists: true };
 
-const failed = (check: Check, facts: CheckFact[] = []): CheckResult => ({
+const failed = (check: Check, facts: CheckFact[] = []): JudgedCheck => ({
   status: 'failed',
   message: 'no',
   expected: 'e',
@@ -14,7 +14,7 @@ const failed = (check: Check, facts: CheckFact[] = []): CheckResult => ({
   facts,
   check,
 });
-const passed = (check: Check): CheckResult => ({ status: 'passed', message: 'ok', check });
+const passed = (check: Check): JudgedCheck => ({ status: 'passed', message: 'ok', check });
 const typed = (line: string, exit = 0, output = ''): LearnerCommand => ({ line, exit, seconds: 0, at: '', output });
 
 function step(...when: DiagnosisCondition[]): Step {
@@ -31,7 +31,7 @@ function step(...when: DiagnosisCondition[]): Step {
   };
 }
 
-const attempt = (results: CheckResult[], commands: LearnerCommand[], extra: Partial<{ root: boolean; exists: string[] }> = {}) => ({
+const attempt = (results: JudgedCheck[], commands: LearnerCommand[], extra: Partial<{ root: boolean; exists: string[] }> = {}) => ({
   results,
   commands,
   vars: { host: 'registry.lan', scheme: 'http' },
@@ -42,7 +42,7 @@ const attempt = (results: CheckResult[], commands: LearnerCommand[], extra: Part
 describe('diagnose', () => {
   const curlNoL = { fact: 'registry-redirects', typed: '\\bcurl\\b', lacks: '(^|\\s)-[A-Za-z]*L|--location' } as const;
 
-  it.each<[string, DiagnosisCondition, CheckResult[], LearnerCommand[], boolean]>([
+  it.each<[string, DiagnosisCondition, JudgedCheck[], LearnerCommand[], boolean]>([
     [
       'curl without -L against a registry that redirects',
       curlNoL,

@@ -1,7 +1,7 @@
 // ocilab check: inside ocilab's shell, the step's checks now, on the workspace and on what was typed.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckResult } from '../../checks/types.js';
+import type { JudgedCheck } from '../../checks/types.js';
 import { EXIT, UsageError } from '../../errors.js';
 import type { RunnerEvent } from '../../runner/events.js';
 import { defineCommand } from '../command.js';
@@ -39,7 +39,7 @@ commands you typed, explains each one that fails, and keeps the result in your p
     const { progress } = await openSession(lab, { workdir: session.workdir });
     const { vars } = session;
     const { checkTypedStep } = await import('../../runner/run.js');
-    const results: { result: CheckResult; label: string }[] = [];
+    const results: { result: JudgedCheck; label: string }[] = [];
     const said: string[] = [];
     const collect = (event: RunnerEvent) => {
       if (event.type === 'check-result') results.push(event);
@@ -90,7 +90,7 @@ commands you typed, explains each one that fails, and keeps the result in your p
   },
 });
 
-function promptNews(status: string, results: { result: CheckResult; label: string }[], said: string[]): string {
+function promptNews(status: string, results: { result: JudgedCheck; label: string }[], said: string[]): string {
   const diagnosis = said[0] ? `\n  → ${said[0].split('\n')[0]}` : '';
   if (status === 'passed') return `ocilab: ✓ every check of this step passes — type \`exit\` to go on.${diagnosis}`;
   const first = results.find(({ result }) => result.status !== 'passed');
