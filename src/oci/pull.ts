@@ -12,7 +12,8 @@ import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { BlobCache, defaultCacheDir, type BlobWrite } from './cache.js';
 import { Verifier, digestOf, isDigest, shortDigest, splitDigest, type Expected } from './digest.js';
-import { DigestMismatchError, OciError, PullError, RegistryError } from './errors.js';
+import { DigestMismatchError, LayerError, OciError, PullError, RegistryError } from './errors.js';
+import type { ApplyLayerOptions, LayerStats } from './layer-entries.js';
 import {
   MANIFEST_ACCEPT,
   MANIFEST_MAX_BYTES,
@@ -31,7 +32,7 @@ import {
 } from './manifest.js';
 import { formatReference, type Reference } from './reference.js';
 import { Transport } from './transport.js';
-import { LayerError, applyLayer, type ApplyLayerOptions, type LayerStats } from './unpack.js';
+import { applyLayer } from './unpack.js';
 
 /** Layers downloaded at once. */
 export const PULL_CONCURRENCY = 3;
