@@ -19,17 +19,13 @@ import {
   MANIFEST_MAX_BYTES,
   choosePlatform,
   configPlatform,
-  formatPlatform,
-  hostPlatform,
   isImageConfig,
   layerPacking,
   parseManifest,
-  parsePlatform,
-  runsOn,
   type Descriptor,
   type Manifest,
-  type Platform,
 } from './manifest.js';
+import { formatPlatform, hostPlatform, parsePlatform, runsOn, type Platform } from './platform.js';
 import { formatReference, type Reference } from './reference.js';
 import { Transport } from './transport.js';
 import { applyLayer } from './unpack.js';

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { CancelledError, EnvironmentError, UsageError } from '../../errors.js';
 import { InvalidPlatformError, InvalidReferenceError, OciError } from '../../oci/errors.js';
 import type { SpecialFile } from '../../oci/layer-entries.js';
-import { parsePlatform } from '../../oci/manifest.js';
+import { parsePlatform } from '../../oci/platform.js';
 import { pull, type PullResult } from '../../oci/pull.js';
 import { parseReference, type Reference } from '../../oci/reference.js';
 import { Transport } from '../../oci/transport.js';
