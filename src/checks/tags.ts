@@ -5,9 +5,10 @@
 import type { CheckFact, TagsCheck } from '../lab/model.js';
 import { expand, references } from '../lab/variables.js';
 import { OciError, UnreachableError } from '../oci/errors.js';
+import type { Redirect } from '../oci/hop.js';
 import { proxyFor, type NetworkFailure } from '../oci/network.js';
 import { listTags } from '../oci/tags.js';
-import { Transport, type Redirect } from '../oci/transport.js';
+import { Transport } from '../oci/transport.js';
 import { outputOf } from './output.js';
 import type { CheckContext, CheckResult } from './types.js';
 

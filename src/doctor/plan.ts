@@ -2,6 +2,11 @@
 // registries their variables point to. Pure: derived from the lab model and the variable values.
 import type { Lab, Way } from '../lab/model.js';
 import { expand, references } from '../lab/variables.js';
+import { registryOf } from '../oci/reference.js';
+import { isLoopback } from '../oci/scheme.js';
+
+// isLoopback is oci/'s; doctor's other modules import it from here.
+export { isLoopback };
 
 /** The OCI runtimes doctor reports on, whether a lab needs them or not. */
 export const RUNTIMES = ['runc', 'crun'] as const;
@@ -94,21 +99,10 @@ export function registriesOf(lab: Lab, vars: Record<string, string>): RegistryTa
   return targets;
 }
 
-/**
- * The registry of an image reference, as docker reads it: the first path component is a registry
- * when it has a dot or a port or is `localhost`; otherwise the image is on Docker Hub, whose API
- * lives at registry-1.docker.io.
- */
+/** The registry of an image reference as it goes in the reference (`host`) and where its API is (`apiHost`). */
 export function imageRegistry(reference: string): { host: string; apiHost: string } {
-  const slash = reference.indexOf('/');
-  const first = slash < 0 ? '' : reference.slice(0, slash);
-  const host = first && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
-  return { host, apiHost: host === 'docker.io' || host === 'index.docker.io' ? 'registry-1.docker.io' : host };
-}
-
-export function isLoopback(host: string): boolean {
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
-  return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
+  const { registry, host } = registryOf(reference);
+  return { host: registry, apiHost: host };
 }
 
 /** Every command doctor looks up for these labs: runtimes, the usual tools, and whatever the labs name. */

@@ -196,6 +196,23 @@ export class DigestMismatchError extends PullError {
   }
 }
 
+/** A layer that cannot be applied: not a tar archive, or an entry ocilab refuses. */
+export class LayerError extends OciError {
+  override name = 'LayerError';
+  constructor(
+    message: string,
+    /** The entry's name as the tar archive has it, when one entry is to blame. */
+    readonly entry?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Follows what a LayerError says of an entry that tries to leave the root filesystem. */
+export const LAYER_REFUSED =
+  'ocilab refused the layer: images made by build tools never contain such an entry, so this one is broken or made to ' +
+  'attack whoever unpacks it. Nothing outside the root filesystem was touched.';
+
 /** A platform that is not `os/architecture[/variant]`, such as `linux/amd64` or `linux/arm64/v8`. */
 export class InvalidPlatformError extends OciError {
   override name = 'InvalidPlatformError';

@@ -61,17 +61,12 @@ export function parseReference(text: string): Reference {
       'busybox@sha256:<digest>',
     );
   }
-  const slash = name.indexOf('/');
-  const first = slash < 0 ? '' : name.slice(0, slash);
-  const namesRegistry = first.includes('.') || first.includes(':') || first === 'localhost';
-  let registry = namesRegistry ? first : DOCKER_HUB;
-  let repository = namesRegistry ? name.slice(slash + 1) : name;
-
-  if (namesRegistry && !REGISTRY.test(registry)) {
-    throw invalid(`'${registry}' is not a registry: expected a host name or address with an optional port`, '127.0.0.1:5000/x/y:tag');
+  const { registry: written, rest } = splitRegistry(name);
+  if (written !== undefined && !REGISTRY.test(written)) {
+    throw invalid(`'${written}' is not a registry: expected a host name or address with an optional port`, '127.0.0.1:5000/x/y:tag');
   }
-  if (registry === 'index.docker.io') registry = DOCKER_HUB;
-  if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
+  const registry = canonicalRegistry(written);
+  const repository = registry === DOCKER_HUB && !rest.includes('/') ? `library/${rest}` : rest;
   checkRepository(repository, text, invalid);
   if (registry.length + 1 + repository.length > NAME_MAX) throw invalid(`the name is longer than ${NAME_MAX} characters`);
   if (tag !== undefined) checkTag(tag, invalid);
@@ -79,16 +74,47 @@ export function parseReference(text: string): Reference {
 
   return {
     registry,
-    host: registry === DOCKER_HUB ? DOCKER_HUB_API : registry,
+    host: apiHost(registry),
     repository,
     ...(tag !== undefined ? { tag } : {}),
     ...(digest !== undefined ? { digest } : {}),
   };
 }
 
+/**
+ * The registry of a reference and the host its API is at, read as parseReference reads them but
+ * without judging the rest of the text: `busybox` is on docker.io, whose API is at registry-1.docker.io.
+ */
+export function registryOf(text: string): Pick<Reference, 'registry' | 'host'> {
+  const registry = canonicalRegistry(splitRegistry(text).registry);
+  return { registry, host: apiHost(registry) };
+}
+
+/** The first path component is the registry only when it has a `.` or a `:` or is `localhost`. */
+function splitRegistry(name: string): { registry: string | undefined; rest: string } {
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? '' : name.slice(0, slash);
+  const namesRegistry = first.includes('.') || first.includes(':') || first === 'localhost';
+  return namesRegistry ? { registry: first, rest: name.slice(slash + 1) } : { registry: undefined, rest: name };
+}
+
+/** Docker Hub, under either of its names, or the registry as written. */
+function canonicalRegistry(written: string | undefined): string {
+  return written === undefined || written === 'index.docker.io' ? DOCKER_HUB : written;
+}
+
+function apiHost(registry: string): string {
+  return registry === DOCKER_HUB ? DOCKER_HUB_API : registry;
+}
+
 /** The full form of a reference: `docker.io/library/busybox:1.36`, `127.0.0.1:5000/x/y@sha256:…`. */
 export function formatReference(ref: Reference): string {
   return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
+}
+
+/** The registry as `docker login` names it, for the host its API is at. */
+export function registryName(host: string): string {
+  return host === DOCKER_HUB_API ? DOCKER_HUB : host;
 }
 
 type Invalid = (reason: string, example?: string) => InvalidReferenceError;

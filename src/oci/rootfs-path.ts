@@ -1,5 +1,6 @@
 // Paths inside a root filesystem, resolved the way a process whose root is that directory sees them:
-// its symlinks are followed inside the directory, never onto the host. The one resolver of the project.
+// its symlinks are followed inside the directory, never onto the host, and `..` never climbs above it.
+// The one resolver of the project.
 import type { Stats } from 'node:fs';
 import { chmod, lstat, mkdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -64,6 +65,25 @@ export async function makeDirectoryInRoot(root: string, path: string, mode = 0o7
 /** The components of a path inside a root, without empty ones and `.`; `..` is kept for the walk. */
 export function pathComponents(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/**
+ * The components of a name written for the root (a tar entry, a hard link's target), resolved by
+ * their text alone: leading `/` and `./` dropped, `a/../b` made `b`. Undefined when it climbs above the root.
+ */
+export function lexicalComponents(name: string): string[] | undefined {
+  const components: string[] = [];
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..') components.push(part);
+    else if (components.pop() === undefined) return undefined;
+  }
+  return components;
+}
+
+/** The path inside the root of `name` in `directory`: `/` and `etc` make `/etc`, `/etc` and `passwd` `/etc/passwd`. */
+export function childPath(directory: string, name: string): string {
+  return directory === '/' ? `/${name}` : `${directory}/${name}`;
 }
 
 type Walked =

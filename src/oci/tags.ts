@@ -2,8 +2,9 @@
 // every page of the list: the transport handles tokens, redirects and retries, this module the
 // `Link` pagination.
 import { RegistryError } from './errors.js';
+import type { Redirect } from './hop.js';
 import type { Reference } from './reference.js';
-import { Transport, type Redirect } from './transport.js';
+import { Transport } from './transport.js';
 
 export interface ListTagsOptions {
   /** Reused across calls, it keeps its tokens; by default a new one that allows HTTP only for loopback. */

@@ -53,6 +53,11 @@ describe("the registries a lab's variables point to", () => {
     const local = resolveVariables(runc, { img: '127.0.0.1:5000/library/busybox:1.36' });
     expect(registriesOf(runc, local).map((r) => r.urls)).toEqual([['https://127.0.0.1:5000/v2/', 'http://127.0.0.1:5000/v2/']]);
   });
+
+  it('knows loopback by its name in any case', () => {
+    const local = resolveVariables(runc, { img: 'LOCALHOST:5000/library/busybox:1.36' });
+    expect(registriesOf(runc, local).map((r) => r.urls)).toEqual([['https://LOCALHOST:5000/v2/', 'http://LOCALHOST:5000/v2/']]);
+  });
 });
 
 describe('what doctor looks at for the labs', () => {

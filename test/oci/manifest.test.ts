@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidPlatformError, PullError } from '../../src/oci/errors.js';
-import {
-  choosePlatform,
-  compatiblePlatforms,
-  formatPlatform,
-  layerPacking,
-  parseManifest,
-  parsePlatform,
-  type Descriptor,
-} from '../../src/oci/manifest.js';
+import { choosePlatform, layerPacking, parseManifest, type Descriptor } from '../../src/oci/manifest.js';
+import { compatiblePlatforms, formatPlatform, parsePlatform } from '../../src/oci/platform.js';
 import { DOCKER, OCI, attestationFor, blobOf, configOf, indexOf, manifestOf } from '../helpers/image-content.js';
 
 describe('platforms', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidReferenceError } from '../../src/oci/errors.js';
-import { formatReference, parseReference, type Reference } from '../../src/oci/reference.js';
+import { formatReference, parseReference, registryOf, type Reference } from '../../src/oci/reference.js';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const hub = (repository: string, more: Partial<Reference> = {}): Reference => ({
@@ -133,5 +133,23 @@ describe('formatReference', () => {
     const ref = parseReference(text);
     expect(formatReference(ref)).toBe(full);
     expect(parseReference(full)).toEqual(ref);
+  });
+});
+
+describe('registryOf', () => {
+  it.each([
+    'busybox',
+    'index.docker.io/library/busybox',
+    'registry.k8s.io/pause:3.9',
+    `127.0.0.1:5000/x/y:tag@${DIGEST}`,
+    'localhost/busybox',
+  ])('reads the registry of %s as parseReference does', (text) => {
+    const { registry, host } = parseReference(text);
+    expect(registryOf(text)).toEqual({ registry, host });
+  });
+
+  it('reads the registry of a reference parseReference refuses', () => {
+    expect(registryOf('ghcr.io/Org/Tool')).toEqual({ registry: 'ghcr.io', host: 'ghcr.io' });
+    expect(registryOf('Busybox')).toEqual({ registry: 'docker.io', host: 'registry-1.docker.io' });
   });
 });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidReferenceError, RegistryError, UnreachableError } from '../../src/oci/errors.js';
 import type { NetworkFailure } from '../../src/oci/network.js';
-import { parseChallenges, retryAfterMs, Transport, type TransportOptions } from '../../src/oci/transport.js';
+import { parseChallenges } from '../../src/oci/auth.js';
+import { retryAfterMs } from '../../src/oci/retry.js';
+import { Transport, type TransportOptions } from '../../src/oci/transport.js';
 import { closedPort, serve, startDockerHubLike, startK8sLike, startOverloaded, startRefusing } from '../helpers/fake-registries.js';
 
 const REPO = 'library/busybox';

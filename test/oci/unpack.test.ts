@@ -6,7 +6,9 @@ import { Readable } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ApplyLayerOptions, LayerError, type LayerStats, type SpecialFile, applyLayer } from '../../src/oci/unpack.js';
+import { LayerError } from '../../src/oci/errors.js';
+import type { ApplyLayerOptions, LayerStats, SpecialFile } from '../../src/oci/layer-entries.js';
+import { applyLayer } from '../../src/oci/unpack.js';
 import { LAYER_TIME, type LayerEntry, type NodeSnapshot, inChunks, largeFileLayer, layerTar, snapshotTree } from '../helpers/layers.js';
 import { isRoot, skipUnless } from '../helpers/services.js';
 

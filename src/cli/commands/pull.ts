@@ -1,11 +1,11 @@
 // ocilab pull <ref> --rootfs DIR: an image's layers unpacked into a directory, with no container tool.
 import { resolve } from 'node:path';
 import { CancelledError, EnvironmentError, EXIT, UsageError } from '../../errors.js';
-import { parsePlatform } from '../../oci/manifest.js';
+import type { SpecialFile } from '../../oci/layer-entries.js';
+import { parsePlatform } from '../../oci/platform.js';
 import { pull, type PullResult } from '../../oci/pull.js';
 import { parseReference } from '../../oci/reference.js';
 import { Transport } from '../../oci/transport.js';
-import type { SpecialFile } from '../../oci/unpack.js';
 import { createPullProgress } from '../../render/pull-progress.js';
 import { mknod } from '../../sys/mknod.js';
 import { defineCommand } from '../command.js';
