@@ -5,9 +5,6 @@ import { expand, references } from '../lab/variables.js';
 import { registryOf } from '../oci/reference.js';
 import { isLoopback } from '../oci/scheme.js';
 
-// isLoopback is oci/'s; doctor's other modules import it from here.
-export { isLoopback };
-
 /** The OCI runtimes doctor reports on, whether a lab needs them or not. */
 export const RUNTIMES = ['runc', 'crun'] as const;
 /** The container engines a lab's ways use to get images; doctor checks that they work, not only that they exist. */

@@ -2,7 +2,8 @@
 // when it does not, whether the proxy that lab commands would use may still reach it.
 import { fail, ok, warn, type Draft } from '../finding.js';
 import type { Proxy, Reach } from '../machine.js';
-import { isLoopback, type LabPlan, type RegistryTarget } from '../plan.js';
+import { proxyFor as proxySetting } from '../../oci/network.js';
+import type { LabPlan, RegistryTarget } from '../plan.js';
 import type { Context } from './context.js';
 
 /** A registry answers 200, or 401 when it wants a token first. */
@@ -54,11 +55,7 @@ export function registryFinding(ctx: Context, plan: LabPlan, target: RegistryTar
 
 /** The proxy that lab commands (curl, docker...) would use for this host; loopback always goes direct. */
 function proxyFor(host: string, proxy: Proxy | undefined): string | undefined {
-  if (!proxy || isLoopback(host)) return undefined;
-  const name = host.replace(/:\d+$/, '');
-  const direct = proxy.noProxy.some((entry) => {
-    const suffix = entry.replace(/^\*?\./, '');
-    return entry === '*' || name === suffix || name.endsWith(`.${suffix}`);
-  });
-  return direct ? undefined : proxy.url;
+  if (!proxy) return undefined;
+  // NO_PROXY is matched as curl matches it, by oci/network's one reading of it.
+  return proxySetting(new URL(`https://${host}/`), { https_proxy: proxy.url, no_proxy: proxy.noProxy.join(',') })?.url;
 }
