@@ -3,14 +3,15 @@
 // is down. prepare.yml installs ocilab from `npm pack`; the learners do different amounts of lab 1
 // against a CNCF registry on loopback; collect.yml and `ocilab class` say who is where; prepare.yml
 // again changes nothing and fails only the host doctor says no for; reset.yml leaves nobody any progress.
-import { chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+// First, the playbooks pass ansible-playbook --syntax-check and ansible-lint.
+import { access, chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ansibleLintUsable, ansibleUsable, inAnsibleDir, recap, runPlaybook } from '../helpers/ansible.js';
-import { repoRoot, runCli } from '../helpers/cli.js';
+import { cliMain, repoRoot, runCli } from '../helpers/cli.js';
 import { closedPort } from '../helpers/fake-registries.js';
 import { pushTags } from '../helpers/image.js';
 import { asLearner } from '../helpers/learners.js';
@@ -111,6 +112,10 @@ describe.skipIf(skip)('a classroom prepared, checked and reset with ansible/', (
     await chmod(dir, 0o755);
     registry = await startRegistry();
     await pushTags(registry.host, REPOSITORY, TAGS);
+    // npm pack packs what is built: without the bundle the hosts would get an ocilab that cannot start.
+    await access(cliMain).catch(() => {
+      throw new Error(`${cliMain} does not exist: build it with \`npm run build\` (\`npm test\` does this first).`);
+    });
     const packed = await execa('npm', ['pack', '--json', '--pack-destination', dir], { cwd: repoRoot, stdin: 'ignore' });
     const [info] = JSON.parse(packed.stdout) as { filename: string; version: string }[];
     if (!info) throw new Error(`npm pack printed no package:\n${packed.stdout}`);
