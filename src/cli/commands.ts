@@ -16,7 +16,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   check: { usage: 'check', summary: "in ocilab's shell: check the step now", load: () => import('./commands/check.js') },
   verify: { usage: 'verify <lab>', summary: 'check the workspace without running anything', load: () => import('./commands/verify.js') },
   reset: {
-    usage: 'reset <lab> | --all',
+    usage: 'reset <lab>|--all',
     summary: 'forget your progress in a lab, or in every lab',
     load: () => import('./commands/reset.js'),
   },
@@ -35,7 +35,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/report.js'),
   },
   class: {
-    usage: 'class <report.json or dir>...',
+    usage: 'class <report.json|dir>...',
     summary: "roll up students' reports into one matrix",
     load: () => import('./commands/class.js'),
   },
