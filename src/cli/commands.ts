@@ -15,7 +15,11 @@ export const COMMANDS: Record<string, CommandEntry> = {
   shell: { usage: 'shell [<lab>]', summary: "type a step yourself in ocilab's shell", load: () => import('./commands/shell.js') },
   check: { usage: 'check', summary: "in ocilab's shell: check the step now", load: () => import('./commands/check.js') },
   verify: { usage: 'verify <lab>', summary: 'check the workspace without running anything', load: () => import('./commands/verify.js') },
-  reset: { usage: 'reset <lab>', summary: 'forget your progress in a lab', load: () => import('./commands/reset.js') },
+  reset: {
+    usage: 'reset <lab>|--all',
+    summary: 'forget your progress in a lab, or in every lab',
+    load: () => import('./commands/reset.js'),
+  },
   prove: { usage: 'prove <lab>', summary: "show that a lab's checks can fail and do pass", load: () => import('./commands/prove.js') },
   lint: { usage: 'lint <file>...', summary: 'check lab files for mistakes', load: () => import('./commands/lint.js') },
   doctor: { usage: 'doctor [<lab>...]', summary: 'check that this machine can do the labs', load: () => import('./commands/doctor.js') },
@@ -31,7 +35,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/report.js'),
   },
   class: {
-    usage: 'class <report.json>...',
+    usage: 'class <report.json|dir>...',
     summary: "roll up students' reports into one matrix",
     load: () => import('./commands/class.js'),
   },

@@ -1,7 +1,7 @@
 // The instructor's roll-up of many students' reports: one row per student, one column per task step,
 // the steps where most students are stuck (or spent the longest) first. Pure: files are read elsewhere.
 import { basename } from 'node:path';
-import { isDoneStatus, type Report, type ReportStepStatus } from './model.js';
+import { isDoneStatus, type LabState, type Report, type ReportStepStatus } from './model.js';
 
 export interface ClassStep {
   lab: string;
@@ -27,6 +27,15 @@ export interface ClassStudent {
   /** Task steps done (passed or skipped). */
   done: number;
   seconds: number;
+  /** Where the student is in each lab of their report: which step is next when it is not finished. */
+  labs: ClassLab[];
+}
+
+export interface ClassLab {
+  id: string;
+  state: LabState;
+  /** The first step not done yet, while the lab is not finished. */
+  current?: string;
 }
 
 export interface ClassRollUp {
@@ -72,7 +81,7 @@ export function rollUp(reports: readonly { file: string; report: Report }[]): Cl
   const steps: ClassStep[] = ranked.map((r) => r.step);
 
   const names = rows.map(({ report }) => `${report.user}@${report.host}`);
-  const students = rows.map(({ file, cells }, index): ClassStudent => {
+  const students = rows.map(({ file, report, cells }, index): ClassStudent => {
     const name = names[index] as string;
     const statuses = steps.map((step) => cells.get(key(step.lab, step.id))?.status ?? 'pending');
     return {
@@ -81,6 +90,7 @@ export function rollUp(reports: readonly { file: string; report: Report }[]): Cl
       cells: statuses,
       done: statuses.filter(isDoneStatus).length,
       seconds: [...cells.values()].reduce((sum, s) => sum + s.seconds, 0),
+      labs: report.labs.map(({ id, state, current }) => ({ id, state, ...(current !== undefined ? { current } : {}) })),
     };
   });
   return { steps, students };

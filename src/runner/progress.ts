@@ -1,5 +1,5 @@
 // Progress per lab, kept in the XDG state directory and written atomically after every step.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LearnerCommand } from '../checks/types.js';
 import { giveToLearner, learner, makeLearnerDirectory } from '../sys/learner.js';
@@ -55,8 +55,19 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join((!sudoFrom && env.XDG_STATE_HOME) || join(home, '.local', 'state'), 'ocilab');
 }
 
+const progressDir = () => join(stateDir(), 'progress');
+
 function progressFile(labId: string): string {
-  return join(stateDir(), 'progress', `${labId}.json`);
+  return join(progressDir(), `${labId}.json`);
+}
+
+/** The ids of the labs with a progress file, shipped or not, in name order. */
+export async function savedLabIds(): Promise<string[]> {
+  const names = await readdir(progressDir()).catch(() => [] as string[]);
+  return names
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => name.slice(0, -'.json'.length))
+    .sort();
 }
 
 export function newProgress(labId: string, workdir: string, vars: Record<string, string> = {}): LabProgress {

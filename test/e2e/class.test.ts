@@ -1,7 +1,7 @@
 // `ocilab class` as an instructor runs it on the files students sent: alice failed "Edit config.json"
 // and has not reached "Run the container", bob skipped "Generate the runtime spec" and finished, and
 // carol's file was cut off in the middle. The matrix, its order of steps, the HTML page in Chromium.
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,55 @@ describe('ocilab class', () => {
     expect(result.stderr).toContain(`skipped ${missing}: cannot be read (ENOENT)`);
     expect(result.stderr).toContain('None of the 4 files given is an ocilab report');
     expect(result.stdout).toBe('');
+  });
+
+  it('reads every *.json file of a directory given, in name order, as if each were named', async () => {
+    const reports = join(dir, 'reports');
+    await mkdir(reports);
+    await copyFile(bob, join(reports, 'ws-12.json'));
+    await copyFile(alice, join(reports, 'ws-07.json'));
+    await writeFile(join(reports, 'notes.txt'), 'not a report, and not named *.json');
+    const result = await runCli(['class', reports]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('alice@ws-07  ✗  ·  ✓  ✓  ✓  ✓   4/6  26m 20s\nbob@ws-12    ✓  ✓  ✓  ✓  ↷  ✓   6/6  22m 00s');
+  });
+
+  it('names a directory with no report in it as skipped', async () => {
+    const empty = await mkdtemp(join(dir, 'empty-'));
+    const result = await runCli(['class', empty, alice]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stderr).toContain(`ocilab: skipped ${empty}: a directory with no *.json file in it`);
+  });
+
+  it("--json prints the same roll-up for scripts: the steps in order, each student's cells and labs, the files skipped", async () => {
+    const result = await runCli(['class', alice, bob, carol, '--json']);
+    expect(result.exitCode, result.all).toBe(0);
+    const roll = JSON.parse(result.stdout) as {
+      format: string;
+      version: number;
+      steps: { lab: string; id: string; stuck: number }[];
+      students: { name: string; file: string; cells: string[]; done: number; labs: { id: string; state: string; current?: string }[] }[];
+      unread: { file: string; reason: string }[];
+    };
+    expect([roll.format, roll.version]).toEqual(['ocilab-class', 1]);
+    expect(roll.steps.map(({ lab, id }) => [lab, id])).toEqual(ORDER.map(([lab, step]) => [lab, step]));
+    expect(roll.students.map(({ name, file, cells, done }) => ({ name, file, cells, done }))).toEqual([
+      { name: 'alice@ws-07', file: alice, cells: ['failed', 'pending', 'passed', 'passed', 'passed', 'passed'], done: 4 },
+      { name: 'bob@ws-12', file: bob, cells: ['passed', 'passed', 'passed', 'passed', 'skipped', 'passed'], done: 6 },
+    ]);
+    expect(roll.students.map(({ labs }) => labs)).toEqual([
+      [
+        { id: 'tags', state: 'finished' },
+        { id: 'runc', state: 'failed', current: 'edit-config-json' },
+      ],
+      [
+        { id: 'tags', state: 'finished' },
+        { id: 'runc', state: 'finished' },
+      ],
+    ]);
+    expect(roll.unread).toEqual([{ file: carol, reason: expect.stringMatching(/^not valid JSON/) as unknown }]);
+    expect(result.stderr).toContain(`ocilab: skipped ${carol}`);
   });
 
   it.skipIf(noBrowser)('--html shows the same matrix in Chromium, fetching nothing', async () => {

@@ -1,11 +1,12 @@
 // The command line as a user meets it: help, version, the lab list, lint, and the exit codes
 // (0 all passed, 1 a check failed, 2 bad usage or an invalid lab, 130 cancelled).
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from '../helpers/cli.js';
+import { closedPort } from '../helpers/fake-registries.js';
 
 const LABS = ['labs/01-tags.md', 'labs/02-runc.md'];
 
@@ -248,6 +249,42 @@ describe('ocilab run on a lab file', () => {
     expect(await exists(marker), 'the cleanup ran').toBe(true);
     const pid = Number((await readFile(pidFile, 'utf8')).trim());
     expect(await endsWithin(pid, 5_000), 'the sleep the step started was ended').toBe(true);
+  });
+});
+
+describe('ocilab reset --all', () => {
+  it('forgets the progress in a shipped lab and in a lab given by path, and leaves the workspaces', async () => {
+    const env = { XDG_STATE_HOME: await mkdtemp(join(dir, 'state-')) };
+    // Lab 1 against a port nothing listens on: it stops at its task step, with its reading steps read.
+    const closed = ['scheme=http', `host=127.0.0.1:${await closedPort()}`].flatMap((v) => ['--var', v]);
+    const tagsWork = await mkdtemp(join(dir, 'work-'));
+    expect((await runCli(['run', '1', '--yes', '--use', 'curl', ...closed, '--workdir', tagsWork], { env })).exitCode).toBe(1);
+    const file = join(dir, 'reset-all.md');
+    await writeFile(file, lab());
+    const helloWork = await mkdtemp(join(dir, 'work-'));
+    expect((await runCli(['run', file, '--yes', '--workdir', helloWork], { env })).exitCode).toBe(0);
+
+    const result = await runCli(['reset', '--all'], { env });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("Progress cleared in 'tags', 'hello'; every lab starts at step 1.");
+    expect(result.stdout).toContain(`The workspace ${tagsWork} is left as it is`);
+    expect(await readdir(join(env.XDG_STATE_HOME, 'ocilab', 'progress'))).toEqual([]);
+    expect(await exists(helloWork)).toBe(true);
+    const report = JSON.parse((await runCli(['report', '--json'], { env })).stdout) as { labs: { id: string; state: string }[] };
+    expect(report.labs.map(({ id, state }) => [id, state])).toEqual([
+      ['tags', 'not-started'],
+      ['runc', 'not-started'],
+    ]);
+    expect((await runCli(['reset', '--all'], { env })).stdout).toBe('There was no progress in any lab to clear.\n');
+  });
+
+  it('refuses a lab and --all together, and no lab without --all, with exit 2', async () => {
+    const both = await runCli(['reset', '1', '--all']);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toContain("--all resets every lab: give it no lab ('1' was given).");
+    const neither = await runCli(['reset']);
+    expect(neither.exitCode).toBe(2);
+    expect(neither.stderr).toContain('or --all for every lab');
   });
 });
 

@@ -87,7 +87,7 @@ export interface AsLearnerResult {
 
 /** Runs a command as the learner, with a login-like environment (HOME, USER, PATH) and no terminal. */
 export async function asLearner(
-  who: Learner,
+  who: Pick<Learner, 'name' | 'home'>,
   args: string[],
   options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
 ): Promise<AsLearnerResult> {

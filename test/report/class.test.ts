@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { classJson } from '../../src/report/class-json.js';
 import { rollUp } from '../../src/report/class.js';
 import type { Report, ReportStepStatus } from '../../src/report/model.js';
 import { demoReport } from './fixtures.js';
@@ -53,6 +54,18 @@ describe('rollUp', () => {
     expect(roll.students[0]?.seconds).toBe(20 + 60 + 500);
   });
 
+  it('says where each student is in each lab: its state, and the next step while it is not finished', () => {
+    const untouched = demoReport(null);
+    const labs = rollUp([
+      { file: 'a.json', report: demoReport() },
+      { file: 'b.json', report: untouched },
+    ]).students.map((s) => s.labs);
+    expect(labs).toEqual([
+      [{ id: 'demo', state: 'failed', current: 'write-the-greeting' }],
+      [{ id: 'demo', state: 'not-started', current: 'read-this-first' }],
+    ]);
+  });
+
   it('tells apart two reports of the same user and host by their file names', () => {
     const same = rollUp([
       { file: 'x/one.json', report: demoReport() },
@@ -70,5 +83,22 @@ describe('rollUp', () => {
     ]);
     expect(both.steps.find((s) => s.id === 'send-it')?.stuck).toBe(2);
     expect(both.students[0]?.cells[both.steps.findIndex((s) => s.id === 'send-it')]).toBe('pending');
+  });
+});
+
+describe('classJson', () => {
+  it('is the roll-up as a marked, versioned document, with the files left out', () => {
+    const roll = rollUp([{ file: 'a.json', report: demoReport() }]);
+    const unread = [{ file: 'b.json', reason: 'not valid JSON' }];
+    const document = JSON.parse(classJson(roll, { unread, generatedAt: '2025-03-14T10:00:00.000Z', ocilab: '0.1.0' })) as unknown;
+    expect(document).toEqual({
+      format: 'ocilab-class',
+      version: 1,
+      generatedAt: '2025-03-14T10:00:00.000Z',
+      ocilab: '0.1.0',
+      steps: roll.steps,
+      students: roll.students,
+      unread,
+    });
   });
 });
