@@ -1,67 +1,64 @@
-// Finds labs: the workshop's when there is one, else the ones shipped in labs/, or a file given by path;
-// `<lab>` is an id, a number in that list or a path. Also what the workshop presets for each lab.
-import { basename, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+// Finds labs: the ones shipped in labs/, or a file given by path; `<lab>` is an id, a number or a path.
+// (cli/workshop.ts finds them among a workshop's labs first, when there is one.)
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { LabError, UsageError } from '../errors.js';
 import type { Lab } from '../lab/model.js';
-import { readLab, shippedLabFiles, shippedLabs } from './lab-files.js';
-import { loadWorkshop, type LoadedWorkshop } from './workshop.js';
+import { parseLab, type ParseResult } from '../lab/parse.js';
+import { LABS_DIR } from './paths.js';
 
-export interface Catalog {
-  workshop?: LoadedWorkshop;
-  /** The labs `ocilab list` shows, numbered from 1 in this order. */
-  labs(): Promise<Lab[]>;
-  /** Resolves `2`, `runc`, `02-runc` or `./my-lab.md` to a lab. */
-  find(reference: string): Promise<Lab>;
-  /** The variables the workshop gives this lab; none without a workshop. */
-  presets(lab: Pick<Lab, 'id' | 'variables'>): Record<string, string>;
+export async function shippedLabFiles(): Promise<string[]> {
+  const names = await readdir(LABS_DIR);
+  return names
+    .filter((n) => /^\d+-.+\.md$/.test(n))
+    .sort()
+    .map((n) => join(LABS_DIR, n));
 }
 
-/** The labs of the workshop in effect (see cli/workshop.ts; `flag` is --workshop), else the shipped ones. */
-export async function openCatalog(flag: string | undefined): Promise<Catalog> {
-  const workshop = await loadWorkshop(flag);
-  if (!workshop) return { labs: shippedLabs, find: findLab, presets: () => ({}) };
-  return {
-    workshop,
-    labs: () => Promise.resolve(workshop.labs),
-    find: (reference) => findWorkshopLab(workshop, reference),
-    presets: (lab) => workshop.presets(lab),
-  };
+/** The lab in `file`, or its problems; undefined when the file cannot be read. */
+export async function parseLabFile(file: string): Promise<ParseResult | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseLab(text, file);
 }
 
-/** Resolves `2`, `runc`, `02-runc` or `./my-lab.md` to a lab, among the shipped labs. */
+export async function readLab(file: string): Promise<Lab> {
+  const result = await parseLabFile(file);
+  if (!result) throw new UsageError(`Cannot read the lab file ${file}.`);
+  if (!result.ok) throw new LabError(result.problems);
+  return result.lab;
+}
+
+export async function shippedLabs(): Promise<Lab[]> {
+  return Promise.all((await shippedLabFiles()).map(readLab));
+}
+
+/** A reference to a lab file rather than to a lab by number or id. */
+export const isLabFileReference = (reference: string) => reference.endsWith('.md') || reference.includes('/');
+
+/** Resolves `2`, `runc`, `02-runc` or `./my-lab.md` to a lab. */
 export async function findLab(reference: string): Promise<Lab> {
-  if (isPath(reference)) return readLab(resolve(reference));
-  const files = await shippedLabFiles();
+  if (isLabFileReference(reference)) return readLab(resolve(reference));
   if (/^\d+$/.test(reference)) {
     const number = Number(reference);
-    const file = files.find((f) => Number(basename(f).split('-')[0]) === number);
+    const file = (await shippedLabFiles()).find((f) => Number(basename(f).split('-')[0]) === number);
     if (file) return readLab(file);
   } else {
-    const found = await shippedByName(reference, files);
+    const found = await shippedLabNamed(reference);
     if (found) return found;
   }
   const known = (await shippedLabs()).map((lab, i) => `${i + 1} (${lab.id})`).join(', ');
   throw new UsageError(`No lab '${reference}'. Known labs: ${known}. A lab file can also be given by path.`);
 }
 
-/** A workshop's lab by its number or id; a shipped lab by its id or name; any lab file by path. */
-async function findWorkshopLab(workshop: LoadedWorkshop, reference: string): Promise<Lab> {
-  const { labs } = workshop;
-  if (isPath(reference)) {
-    const file = resolve(reference);
-    return labs.find((lab) => lab.file === file) ?? readLab(file);
-  }
-  const found = /^\d+$/.test(reference) ? labs[Number(reference) - 1] : labs.find((lab) => lab.id === reference);
-  const shipped = found ?? (/^\d+$/.test(reference) ? undefined : await shippedByName(reference, await shippedLabFiles()));
-  if (shipped) return shipped;
-  const known = labs.map((lab, i) => `${i + 1} (${lab.id})`).join(', ');
-  throw new UsageError(`No lab '${reference}' in the workshop ${workshop.file}. Its labs: ${known}. A lab file can also be given by path.`);
-}
-
-async function shippedByName(reference: string, files: string[]): Promise<Lab | undefined> {
-  const byName = files.find((f) => basename(f, '.md') === reference || basename(f, '.md').replace(/^\d+-/, '') === reference);
+/** The shipped lab named `runc` or `02-runc` (its file) or by its id, if there is one. */
+export async function shippedLabNamed(name: string): Promise<Lab | undefined> {
+  const stem = (f: string) => basename(f, '.md');
+  const byName = (await shippedLabFiles()).find((f) => stem(f) === name || stem(f).replace(/^\d+-/, '') === name);
   if (byName) return readLab(byName);
-  return (await shippedLabs()).find((lab) => lab.id === reference);
+  return (await shippedLabs()).find((lab) => lab.id === name);
 }
-
-const isPath = (reference: string) => reference.endsWith('.md') || reference.includes('/');

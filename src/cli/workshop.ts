@@ -1,13 +1,13 @@
-// The workshop in effect: named by --workshop, else $OCILAB_WORKSHOP, else /etc/ocilab/workshop.yml when
-// there is one; read with the labs it names (paths relative to its directory), every problem collected.
+// The workshop in effect (named by --workshop, else $OCILAB_WORKSHOP, else /etc/ocilab/workshop.yml when
+// there is one), read with the labs it names, every problem collected; and the labs commands see with it.
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError, WorkshopError } from '../errors.js';
 import type { Lab, Problem } from '../lab/model.js';
 import { parseWorkshop, type Workshop, type WorkshopLab } from '../lab/workshop.js';
 import { checkWorkshopLabs, presetVariables, type NamedLab } from '../lab/workshop-labs.js';
-import { parseLabFile, shippedLabFiles, shippedLabs } from './lab-files.js';
+import { findLab, isLabFileReference, parseLabFile, readLab, shippedLabNamed, shippedLabs } from './catalog.js';
 
 /** Where an instructor (or ansible/prepare.yml) installs the workshop of a classroom machine. */
 export const DEFAULT_WORKSHOP_FILE = '/etc/ocilab/workshop.yml';
@@ -106,14 +106,10 @@ export async function loadWorkshop(flag: string | undefined): Promise<LoadedWork
 /** The lab files an entry names, or why it names none. */
 async function labFilesOf(entry: WorkshopLab, base: string): Promise<string[] | string> {
   if (entry.kind === 'shipped') {
-    const files = await shippedLabFiles();
-    const stem = (f: string) => basename(f, '.md');
-    const byName = files.find((f) => stem(f) === entry.reference || stem(f).replace(/^\d+-/, '') === entry.reference);
-    if (byName) return [byName];
-    const shipped = await shippedLabs();
-    const byId = shipped.find((lab) => lab.id === entry.reference);
-    if (byId) return [byId.file];
-    return `no lab shipped with ocilab has the id '${entry.reference}' (they are: ${shipped.map((l) => l.id).join(', ')}); name a lab file or a directory of labs by a path with a /, e.g. ./${entry.reference}/`;
+    const shipped = await shippedLabNamed(entry.reference);
+    if (shipped) return [shipped.file];
+    const ids = (await shippedLabs()).map((l) => l.id).join(', ');
+    return `no lab shipped with ocilab has the id '${entry.reference}' (they are: ${ids}); name a lab file or a directory of labs by a path with a /, e.g. ./${entry.reference}/`;
   }
   const path = resolve(base, entry.reference);
   const found = await stat(path).catch(() => undefined);
@@ -122,4 +118,41 @@ async function labFilesOf(entry: WorkshopLab, base: string): Promise<string[] | 
   const names = (await readdir(path)).filter((n) => n.endsWith('.md') && n.toLowerCase() !== 'readme.md').sort();
   if (names.length === 0) return `${entry.reference}: this directory holds no lab files (*.md besides README.md)`;
   return names.map((n) => join(path, n));
+}
+
+/** The labs commands see: the workshop's, in its order, when there is one, else the shipped ones. */
+export interface Catalog {
+  workshop?: LoadedWorkshop;
+  /** The labs `ocilab list` shows, numbered from 1 in this order. */
+  labs(): Promise<Lab[]>;
+  /** Resolves `2`, `runc`, `02-runc` or `./my-lab.md` to a lab. */
+  find(reference: string): Promise<Lab>;
+  /** The variables the workshop gives this lab; none without a workshop. */
+  presets(lab: Pick<Lab, 'id' | 'variables'>): Record<string, string>;
+}
+
+/** The catalog of the workshop in effect (`flag` is --workshop), else of the shipped labs. */
+export async function openCatalog(flag: string | undefined): Promise<Catalog> {
+  const workshop = await loadWorkshop(flag);
+  if (!workshop) return { labs: shippedLabs, find: findLab, presets: () => ({}) };
+  return {
+    workshop,
+    labs: () => Promise.resolve(workshop.labs),
+    find: (reference) => findWorkshopLab(workshop, reference),
+    presets: (lab) => workshop.presets(lab),
+  };
+}
+
+/** A workshop's lab by its number or id; else a shipped lab by its id or name; any lab file by path. */
+async function findWorkshopLab(workshop: LoadedWorkshop, reference: string): Promise<Lab> {
+  const { labs } = workshop;
+  if (isLabFileReference(reference)) {
+    const file = resolve(reference);
+    return labs.find((lab) => lab.file === file) ?? readLab(file);
+  }
+  const numbered = /^\d+$/.test(reference);
+  const found = numbered ? labs[Number(reference) - 1] : (labs.find((lab) => lab.id === reference) ?? (await shippedLabNamed(reference)));
+  if (found) return found;
+  const known = labs.map((lab, i) => `${i + 1} (${lab.id})`).join(', ');
+  throw new UsageError(`No lab '${reference}' in the workshop ${workshop.file}. Its labs: ${known}. A lab file can also be given by path.`);
 }

@@ -89,7 +89,12 @@ export function parseYaml(
  * Reports a schema issue where the field it is about is, as `where: path: message`: on its line, and
  * at its column when `locate` gives one.
  */
-export function reportIssue(issue: z.core.$ZodIssue, where: string, locate: LineOf | PositionOf, report: Report): void {
+export function reportIssue(
+  issue: z.core.$ZodIssue,
+  where: string,
+  locate: (path: (string | number)[]) => number | Required<Position>,
+  report: Report,
+): void {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const at = path.length > 0 ? `${where}: ${path.join('.')}` : where;
   const place = (keyPath: (string | number)[], message: string) => {

@@ -5,7 +5,7 @@ import type { JudgedCheck } from '../../checks/types.js';
 import { EXIT, UsageError } from '../../errors.js';
 import type { RunnerEvent } from '../../runner/events.js';
 import { defineCommand } from '../command.js';
-import { readLab } from '../lab-files.js';
+import { readLab } from '../catalog.js';
 import { onCancel, openSession, out, useColor, widthOf } from './shared.js';
 
 export const CHECK_OUTSIDE_SHELL =

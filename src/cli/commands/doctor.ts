@@ -7,7 +7,7 @@ import { machineProbes } from '../../doctor/probes.js';
 import { renderJson, renderTable } from '../../doctor/render.js';
 import type { Lab } from '../../lab/model.js';
 import { defineCommand } from '../command.js';
-import { openCatalog } from '../catalog.js';
+import { openCatalog } from '../workshop.js';
 import { parseVarFlags } from '../vars.js';
 import { openSession, out, useColor, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 

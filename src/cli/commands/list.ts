@@ -2,7 +2,7 @@
 import { Chalk } from 'chalk';
 import { EXIT } from '../../errors.js';
 import { defineCommand } from '../command.js';
-import { openCatalog } from '../catalog.js';
+import { openCatalog } from '../workshop.js';
 import { out, progressText, useColor, WORKSHOP_OPTION } from './shared.js';
 
 export default defineCommand({

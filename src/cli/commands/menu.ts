@@ -2,7 +2,7 @@
 import { Chalk } from 'chalk';
 import { CancelledError } from '../../errors.js';
 import { defineCommand } from '../command.js';
-import { openCatalog } from '../catalog.js';
+import { openCatalog } from '../workshop.js';
 import list from './list.js';
 import { RUN_OPTIONS, runLabCommand } from './run.js';
 import { out, progressText, useColor } from './shared.js';

@@ -4,7 +4,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { CancelledError, EXIT } from '../../errors.js';
 import type { CheckRun, ProvedCheck, ProvedStep, ProveReport, Verdict } from '../../runner/prove.js';
 import { defineCommand } from '../command.js';
-import { openCatalog } from '../catalog.js';
+import { openCatalog } from '../workshop.js';
 import { labVariables, parseVarFlags } from '../vars.js';
 import { onCancel, out, useColor, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 

@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import { Chalk } from 'chalk';
 import { EXIT, UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
-import { openCatalog } from '../catalog.js';
-import { parseLabFile } from '../lab-files.js';
+import { parseLabFile } from '../catalog.js';
+import { openCatalog } from '../workshop.js';
 import { packageVersion } from '../paths.js';
 import { CANNOT_WRITE, out, useColor, WORKSHOP_OPTION } from './shared.js';
 

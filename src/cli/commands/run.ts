@@ -3,7 +3,7 @@ import { CancelledError, EXIT, STOPPED } from '../../errors.js';
 import type { Lab } from '../../lab/model.js';
 import type { Mode } from '../../runner/events.js';
 import { defineCommand, type Options } from '../command.js';
-import { openCatalog, type Catalog } from '../catalog.js';
+import { openCatalog, type Catalog } from '../workshop.js';
 import { onCancel, openSession, out, useColor, widthOf, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 
 export const RUN_OPTIONS = {

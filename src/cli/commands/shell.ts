@@ -1,7 +1,7 @@
 // ocilab shell [<lab>]: the learner's shell for the current step of a lab, checked when it ends.
 import { CancelledError, EXIT, STOPPED, UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
-import { openCatalog } from '../catalog.js';
+import { openCatalog } from '../workshop.js';
 import { lastLabWorkedOn, onCancel, openSession, out, useColor, widthOf, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 
 export const SHELL_NEEDS_TERMINAL = '`ocilab shell` opens a shell for you to type in, so it needs a terminal; this input is not one.';

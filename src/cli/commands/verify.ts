@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { Chalk } from 'chalk';
 import { CancelledError, EXIT } from '../../errors.js';
 import { defineCommand } from '../command.js';
-import { openCatalog } from '../catalog.js';
+import { openCatalog } from '../workshop.js';
 import { isTerminal, onCancel, openSession, out, useColor, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({
