@@ -36,7 +36,7 @@ that each can be found and is valid, that their ids are unique, and that its var
           out(`${read.problems.length > 0 ? '✗' : '✓'} ${file}: workshop '${read.workshop.title}', ${count(read.labs.length, 'lab')}\n`);
         // The labs it names are found from its directory: named here as seen from where lint was started.
         for (const lab of read.labs) out(`  ${summary({ ...lab, file: shown(lab.file) })}\n`);
-        report(read.problems.map((problem) => ({ ...problem, file: shown(problem.file) })));
+        report(read.problems.map((problem) => (problem.file === file ? problem : { ...problem, file: shown(problem.file) })));
         continue;
       }
       const result = parseLab(text, file);
