@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_WORKSHOP, workshopFile } from '../../src/cli/workshop.js';
+import { loadWorkshop, NO_WORKSHOP, workshopFile } from '../../src/cli/workshop.js';
 
 describe('which workshop is in effect', () => {
   let dir: string;
@@ -30,5 +30,27 @@ describe('which workshop is in effect', () => {
     expect(workshopFile(undefined, {}, absent)).toBeUndefined();
     expect(workshopFile(NO_WORKSHOP, { OCILAB_WORKSHOP: 'env.yml' }, installed)).toBeUndefined();
     expect(workshopFile(undefined, { OCILAB_WORKSHOP: NO_WORKSHOP }, installed)).toBeUndefined();
+  });
+});
+
+describe('a workshop loaded', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ocilab-load-workshop-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('has its shipped labs, and the cache tarball it names resolved against its own directory', async () => {
+    const file = join(dir, 'workshop.yml');
+    await writeFile(file, 'ocilab-workshop: 1\ntitle: T\nlabs: [runc]\ncache: ./images/day-1.tar\n');
+    const workshop = await loadWorkshop(file);
+    expect(workshop).toMatchObject({ file, title: 'T', cache: join(dir, 'images', 'day-1.tar') });
+    expect(workshop?.labs.map((lab) => lab.id)).toEqual(['runc']);
+  });
+
+  it('has no cache without one named', async () => {
+    const file = join(dir, 'plain.yml');
+    await writeFile(file, 'ocilab-workshop: 1\ntitle: T\nlabs: [runc]\n');
+    expect((await loadWorkshop(file))?.cache).toBeUndefined();
   });
 });

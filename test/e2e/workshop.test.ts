@@ -211,6 +211,19 @@ describe('a broken workshop', () => {
   });
 });
 
+describe('ocilab lint of a workshop', () => {
+  it('knows one by its first line when its name does not say, and checks the labs it names', async () => {
+    const file = join(dir, 'classroom');
+    await writeFile(file, `# day 1\n${WORKSHOP}`);
+    const result = await runCli(['lint', 'classroom'], { cwd: dir });
+    expect(result.exitCode, result.all).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe("✓ classroom: workshop 'SA onboarding, day 1', 2 labs");
+    expect(lines[1]).toMatch(new RegExp(`^  ✓ ${join(repoRoot, 'labs', '01-tags.md')}: \\d+ steps`));
+    expect(lines[2]).toBe('  ✓ our-labs/03-our-registry.md: 2 steps, 2 checks, 0 diagnoses');
+  });
+});
+
 describe('ocilab new', () => {
   it('writes a lab that lints and proves as it is, and never overwrites a file', async () => {
     const file = join(dir, 'fresh', 'first-lab.md');

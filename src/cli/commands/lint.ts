@@ -47,8 +47,13 @@ that each can be found and is valid, that their ids are unique, and that its var
   },
 });
 
+/** By its name (`.md` a lab, `.yml` or `.yaml` a workshop), else by its first line that says something. */
 function isWorkshop(file: string, text: string): boolean {
-  return ['.yml', '.yaml'].includes(extname(file)) || /^ocilab-workshop\s*:/m.test(text);
+  const ext = extname(file).toLowerCase();
+  if (ext === '.md') return false;
+  if (ext === '.yml' || ext === '.yaml') return true;
+  const first = text.split('\n').find((line) => line.trim() !== '' && !line.startsWith('#') && line.trim() !== '---');
+  return first?.startsWith('ocilab-workshop') ?? false;
 }
 
 function summary(lab: Lab): string {
