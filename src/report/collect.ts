@@ -34,6 +34,8 @@ export interface ReportInput {
   ocilab: string;
   now: Date;
   workshop?: WorkshopRef;
+  /** The variables the workshop gives a lab, under the learner's own, for the labels of checks never run. */
+  presets?: (lab: Lab) => Record<string, string>;
 }
 
 export function buildReport(input: ReportInput): Report {
@@ -46,12 +48,12 @@ export function buildReport(input: ReportInput): Report {
     host: input.host,
     machine: input.machine,
     ...(input.workshop ? { workshop: input.workshop } : {}),
-    labs: input.labs.map((lab, index) => labReport(lab, index + 1, input.progress.get(lab.id))),
+    labs: input.labs.map((lab, index) => labReport(lab, index + 1, input.progress.get(lab.id), input.presets?.(lab) ?? {})),
   };
 }
 
-function labReport(lab: Lab, number: number, progress: LabProgress | undefined): LabReport {
-  const vars = labelVariables(lab, progress);
+function labReport(lab: Lab, number: number, progress: LabProgress | undefined, presets: Record<string, string>): LabReport {
+  const vars = labelVariables(lab, progress, presets);
   const steps = lab.steps.map((step, index) => stepReport(step, index + 1, progress?.steps[step.id], vars));
   const current = steps.find((s) => !isDoneStatus(s.status));
   const times = steps.flatMap((s) => (s.at ? [s.at] : [])).sort();
@@ -110,10 +112,10 @@ function stepStatus(record: StepRecord | undefined): ReportStepStatus {
   return record ? record.status : 'pending';
 }
 
-/** The values check labels are written with; a lab whose variables changed since falls back to defaults. */
-function labelVariables(lab: Lab, progress: LabProgress | undefined): Record<string, string> {
+/** The values check labels are written with; a lab whose variables changed since falls back to the workshop's and defaults. */
+function labelVariables(lab: Lab, progress: LabProgress | undefined, presets: Record<string, string>): Record<string, string> {
   const saved = progress?.vars ?? {};
-  return resolveVariables(lab, unknownVariables(lab, saved).length > 0 ? {} : saved);
+  return resolveVariables(lab, { ...presets, ...(unknownVariables(lab, saved).length > 0 ? {} : saved) });
 }
 
 export interface Collected {
@@ -124,6 +126,7 @@ export interface Collected {
 
 export interface CollectOptions {
   workshop?: WorkshopRef;
+  presets?: ReportInput['presets'];
   /**
    * Reads a lab file again, for progress in a lab not given whose file the progress records (a lab
    * given by path); undefined when the file is gone or is no longer a lab.
@@ -176,6 +179,7 @@ export async function collectReport(
     ocilab,
     now,
     ...(options.workshop ? { workshop: options.workshop } : {}),
+    ...(options.presets ? { presets: options.presets } : {}),
   });
   return { report, ignored };
 }

@@ -27,7 +27,7 @@ your user and host named. Without options it prints a summary.`,
     const catalog = await openCatalog(flags.workshop);
     const { workshop } = catalog;
     const { report, ignored } = await collectReport(await catalog.labs(), packageVersion(), new Date(), {
-      ...(workshop ? { workshop: { title: workshop.title, file: workshop.file } } : {}),
+      ...(workshop ? { workshop: { title: workshop.title, file: workshop.file }, presets: (lab) => workshop.presets(lab) } : {}),
       readLab: async (file) => {
         const read = await parseLabFile(file);
         return read?.ok ? read.lab : undefined;
