@@ -19,6 +19,18 @@ export class LabError extends Error {
   }
 }
 
+/** A workshop file, or a lab it names, is not valid; carries every problem found, each with file:line. */
+export class WorkshopError extends Error {
+  override name = 'WorkshopError';
+  readonly exitStatus = EXIT.usage;
+  constructor(
+    readonly file: string,
+    readonly problems: Problem[],
+  ) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
 /** What ocilab says when a lab stops before its end: nothing is lost, and how to go on. */
 export const STOPPED = (labId: string) => `Stopped. Your progress is saved; \`ocilab run ${labId}\` goes on from here.`;
 

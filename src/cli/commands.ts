@@ -21,7 +21,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/reset.js'),
   },
   prove: { usage: 'prove <lab>', summary: "show that a lab's checks can fail and do pass", load: () => import('./commands/prove.js') },
-  lint: { usage: 'lint <file>...', summary: 'check lab files for mistakes', load: () => import('./commands/lint.js') },
+  lint: { usage: 'lint <file>...', summary: 'check lab and workshop files for mistakes', load: () => import('./commands/lint.js') },
+  new: { usage: 'new <lab.md>', summary: 'write a new lab to start authoring from', load: () => import('./commands/new.js') },
   doctor: { usage: 'doctor [<lab>...]', summary: 'check that this machine can do the labs', load: () => import('./commands/doctor.js') },
   tags: { usage: 'tags <repository>', summary: 'list every tag of an image repository', load: () => import('./commands/tags.js') },
   pull: {

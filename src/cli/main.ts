@@ -2,7 +2,7 @@
 // The ocilab command: finds the command, parses its options, runs it, and alone sets the exit status.
 // Everything heavier than argument parsing is imported only when the command needs it.
 import { parseArgs } from 'node:util';
-import { CancelledError, EXIT, LabError, UsageError } from '../errors.js';
+import { CancelledError, EXIT, LabError, UsageError, WorkshopError } from '../errors.js';
 import { GLOBAL_OPTIONS, parseArgsOptions, type AnyCommand } from './command.js';
 import { COMMANDS } from './commands.js';
 
@@ -69,6 +69,8 @@ function report(error: unknown, debug: boolean): number {
   if (isExiting(error)) {
     if (error instanceof CancelledError) say(error.message);
     else if (error instanceof LabError) say(`This lab file has problems:\n${error.message}`);
+    else if (error instanceof WorkshopError)
+      say(`The workshop file ${error.file} has problems (\`ocilab lint ${error.file}\` lists them):\n${error.message}`);
     else say(`ocilab: ${error.message}`);
     return error.exitStatus;
   }

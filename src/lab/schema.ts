@@ -14,7 +14,8 @@ import {
 } from './model.js';
 import { VARIABLE_NAME } from './variables.js';
 
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. runc-basics');
+/** A lab's id or a way's name. */
+export const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, e.g. runc-basics');
 
 /** What the front matter says of the lab; the rest of `Lab` comes from the Markdown after it. */
 export type LabHeader = Omit<Lab, 'file' | 'intro' | 'steps'>;

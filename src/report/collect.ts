@@ -20,6 +20,7 @@ import {
   type ReportStepStatus,
   type StepReport,
   type TypedCommand,
+  type WorkshopRef,
 } from './model.js';
 
 export interface ReportInput {
@@ -32,6 +33,9 @@ export interface ReportInput {
   machine: Machine;
   ocilab: string;
   now: Date;
+  workshop?: WorkshopRef;
+  /** The variables the workshop gives a lab, under the learner's own, for the labels of checks never run. */
+  presets?: (lab: Lab) => Record<string, string>;
 }
 
 export function buildReport(input: ReportInput): Report {
@@ -43,12 +47,13 @@ export function buildReport(input: ReportInput): Report {
     user: input.user,
     host: input.host,
     machine: input.machine,
-    labs: input.labs.map((lab, index) => labReport(lab, index + 1, input.progress.get(lab.id))),
+    ...(input.workshop ? { workshop: input.workshop } : {}),
+    labs: input.labs.map((lab, index) => labReport(lab, index + 1, input.progress.get(lab.id), input.presets?.(lab) ?? {})),
   };
 }
 
-function labReport(lab: Lab, number: number, progress: LabProgress | undefined): LabReport {
-  const vars = labelVariables(lab, progress);
+function labReport(lab: Lab, number: number, progress: LabProgress | undefined, presets: Record<string, string>): LabReport {
+  const vars = labelVariables(lab, progress, presets);
   const steps = lab.steps.map((step, index) => stepReport(step, index + 1, progress?.steps[step.id], vars));
   const current = steps.find((s) => !isDoneStatus(s.status));
   const times = steps.flatMap((s) => (s.at ? [s.at] : [])).sort();
@@ -56,6 +61,7 @@ function labReport(lab: Lab, number: number, progress: LabProgress | undefined):
   return {
     id: lab.id,
     number,
+    file: lab.file,
     title: lab.title,
     summary: lab.summary,
     ...(lab.duration ? { duration: lab.duration } : {}),
@@ -106,10 +112,10 @@ function stepStatus(record: StepRecord | undefined): ReportStepStatus {
   return record ? record.status : 'pending';
 }
 
-/** The values check labels are written with; a lab whose variables changed since falls back to defaults. */
-function labelVariables(lab: Lab, progress: LabProgress | undefined): Record<string, string> {
+/** The values check labels are written with; a lab whose variables changed since falls back to the workshop's and defaults. */
+function labelVariables(lab: Lab, progress: LabProgress | undefined, presets: Record<string, string>): Record<string, string> {
   const saved = progress?.vars ?? {};
-  return resolveVariables(lab, unknownVariables(lab, saved).length > 0 ? {} : saved);
+  return resolveVariables(lab, { ...presets, ...(unknownVariables(lab, saved).length > 0 ? {} : saved) });
 }
 
 export interface Collected {
@@ -118,8 +124,29 @@ export interface Collected {
   ignored: { file: string; reason: string }[];
 }
 
-/** The report of this machine: every lab given, with the progress saved for it in the state directory. */
-export async function collectReport(labs: readonly Lab[], ocilab: string, now = new Date()): Promise<Collected> {
+export interface CollectOptions {
+  workshop?: WorkshopRef;
+  presets?: ReportInput['presets'];
+  /**
+   * Reads a lab file again, for progress in a lab not given whose file the progress records (a lab
+   * given by path); undefined when the file is gone or is no longer a lab.
+   */
+  readLab?: (file: string) => Promise<Lab | undefined>;
+}
+
+const NO_FILE =
+  'progress in a lab that is not one of the labs shipped with ocilab or of the workshop, made by an ocilab that did not record its lab file; its steps are unknown here';
+
+/**
+ * The report of this machine: every lab given, with the progress saved for it in the state directory,
+ * then the labs of other progress there whose lab file can still be read.
+ */
+export async function collectReport(
+  labs: readonly Lab[],
+  ocilab: string,
+  now = new Date(),
+  options: CollectOptions = {},
+): Promise<Collected> {
   const progress = new Map<string, LabProgress>();
   for (const lab of labs) {
     const saved = await loadProgress(lab.id);
@@ -128,13 +155,32 @@ export async function collectReport(labs: readonly Lab[], ocilab: string, now = 
   const dir = join(stateDir(), 'progress');
   const files = await readdir(dir).catch(() => [] as string[]);
   const known = new Set(labs.map((lab) => lab.id));
-  const ignored = files
-    .filter((name) => name.endsWith('.json') && !known.has(name.slice(0, -'.json'.length)))
-    .map((name) => ({
-      file: join(dir, name),
-      reason: 'progress in a lab that is not one of the labs shipped with ocilab (a lab file given by path); its steps are unknown here',
-    }));
-  const report = buildReport({ labs, progress, user: userName(), host: hostname(), machine: machine(), ocilab, now });
+  const more: Lab[] = [];
+  const ignored: Collected['ignored'] = [];
+  for (const name of files.filter((n) => n.endsWith('.json') && !known.has(n.slice(0, -'.json'.length))).sort()) {
+    const id = name.slice(0, -'.json'.length);
+    const saved = await loadProgress(id);
+    const lab = saved?.file !== undefined && options.readLab ? await options.readLab(saved.file) : undefined;
+    if (saved && lab?.id === id) {
+      progress.set(id, saved);
+      more.push(lab);
+    } else {
+      const reason =
+        saved?.file === undefined ? NO_FILE : `progress in the lab file ${saved.file}, which is no longer a lab with the id '${id}'`;
+      ignored.push({ file: join(dir, name), reason });
+    }
+  }
+  const report = buildReport({
+    labs: [...labs, ...more],
+    progress,
+    user: userName(),
+    host: hostname(),
+    machine: machine(),
+    ocilab,
+    now,
+    ...(options.workshop ? { workshop: options.workshop } : {}),
+    ...(options.presets ? { presets: options.presets } : {}),
+  });
   return { report, ignored };
 }
 

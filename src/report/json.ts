@@ -18,10 +18,13 @@ const reportSchema = z.object({
   user: z.string(),
   host: z.string(),
   machine: z.object({ platform: z.string(), release: z.string(), arch: z.string() }),
+  // Version 1 reports from before workshops have no workshop nor lab files: both are optional.
+  workshop: z.object({ title: z.string(), file: z.string() }).optional(),
   labs: z.array(
     z.object({
       id: z.string().min(1),
       number: z.number().int(),
+      file: z.string().optional(),
       title: z.string(),
       summary: z.string(),
       duration: z.string().optional(),

@@ -17,7 +17,15 @@ export interface Report {
   user: string;
   host: string;
   machine: Machine;
+  /** The workshop whose labs these are, when there was one (absent in reports from before workshops). */
+  workshop?: WorkshopRef;
   labs: LabReport[];
+}
+
+export interface WorkshopRef {
+  title: string;
+  /** The workshop file on the learner's machine. */
+  file: string;
 }
 
 export interface Machine {
@@ -38,6 +46,8 @@ export interface LabReport {
   id: string;
   /** Its number in `ocilab list`. */
   number: number;
+  /** The lab file on the learner's machine (absent in reports from before workshops). */
+  file?: string;
   title: string;
   summary: string;
   /** The lab's own estimate, e.g. "30 min". */

@@ -38,6 +38,8 @@ export interface CheckRecord {
 export interface LabProgress {
   version: 1;
   lab: string;
+  /** The lab file, so that a lab given by path or by a workshop can be read again (absent in older files). */
+  file?: string;
   workdir: string;
   /** The --var values the lab was started with, reused when it is resumed without them. */
   vars: Record<string, string>;

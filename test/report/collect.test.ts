@@ -100,6 +100,21 @@ describe('buildReport', () => {
     expect(lab?.state).toBe('in-progress');
   });
 
+  it("labels checks never run with the workshop's values, under the learner's own", () => {
+    const label = (progress: Parameters<typeof demoInput>[0]) =>
+      buildReport({ ...demoInput(progress), presets: () => ({ name: 'room-7' }) }).labs[0]?.steps.find((s) => s.id === 'write-the-greeting')
+        ?.checks[0]?.label;
+    expect(label(null)).toBe('room-7.txt: exists');
+    expect(label({ ...demoProgress(), vars: { name: 'mine' }, steps: {} })).toBe('mine.txt: exists');
+  });
+
+  it('names the workshop of the report, and each lab file', () => {
+    const report = buildReport({ ...demoInput(), workshop: { title: 'Day 1', file: '/etc/ocilab/workshop.yml' } });
+    expect(report.workshop).toEqual({ title: 'Day 1', file: '/etc/ocilab/workshop.yml' });
+    expect(report.labs[0]?.file).toBe('demo.md');
+    expect(demoReport().workshop).toBeUndefined();
+  });
+
   it('falls back to the default variables when the saved ones no longer fit the lab', () => {
     const progress = { ...demoProgress(), vars: { gone: 'x' }, steps: {} };
     const steps = buildReport(demoInput(progress)).labs[0]?.steps;
@@ -127,6 +142,29 @@ describe('collectReport', () => {
     expect(ignored).toEqual([]);
     expect(report).toMatchObject({ user: userInfo().username, host: hostname(), ocilab: '9.9.9', generatedAt: '2025-03-14T10:00:00.000Z' });
     expect(report.labs[0]?.state).toBe('failed');
+  });
+
+  it('reports a lab given by path whose file its progress records, after the labs given', async () => {
+    await saveProgress({ ...demoProgress(), lab: 'mine', file: '/labs/mine.md' });
+    const readLab = (file: string) => Promise.resolve(file === '/labs/mine.md' ? { ...demoLab(), id: 'mine', file } : undefined);
+    const { report, ignored } = await collectReport([demoLab()], '9.9.9', new Date(), { readLab });
+    expect(ignored).toEqual([]);
+    expect(report.labs.map((l) => [l.number, l.id, l.file, l.state])).toEqual([
+      [1, 'demo', 'demo.md', 'not-started'],
+      [2, 'mine', '/labs/mine.md', 'failed'],
+    ]);
+  });
+
+  it('leaves out progress whose lab file is no longer that lab, and says so', async () => {
+    await saveProgress({ ...demoProgress(), lab: 'mine', file: '/labs/gone.md' });
+    const { report, ignored } = await collectReport([demoLab()], '9.9.9', new Date(), { readLab: () => Promise.resolve(undefined) });
+    expect(report.labs.map((l) => l.id)).toEqual(['demo']);
+    expect(ignored).toEqual([
+      {
+        file: join(dir, 'ocilab', 'progress', 'mine.json'),
+        reason: "progress in the lab file /labs/gone.md, which is no longer a lab with the id 'mine'",
+      },
+    ]);
   });
 
   it('names progress files of labs it does not know, and leaves them out', async () => {

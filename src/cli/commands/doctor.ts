@@ -7,9 +7,9 @@ import { machineProbes } from '../../doctor/probes.js';
 import { renderJson, renderTable } from '../../doctor/render.js';
 import type { Lab } from '../../lab/model.js';
 import { defineCommand } from '../command.js';
-import { findLab, shippedLabs } from '../catalog.js';
+import { openCatalog } from '../workshop.js';
 import { parseVarFlags } from '../vars.js';
-import { openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
+import { openSession, out, useColor, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({
   about: `Checks this machine against what the labs need (every shipped lab when none is named) and says how
@@ -23,10 +23,12 @@ the labs run, whether their registries answer, and free space for their workspac
       help: 'set a lab variable (repeatable) for the labs that have it, e.g. --var scheme=http --var host=127.0.0.1:5000',
     },
     json: { type: 'boolean', help: 'print {"ok", "checks": [{"id", "status", "found", "fix"}]}' },
+    workshop: WORKSHOP_OPTION,
   },
   args: { min: 0, max: Number.POSITIVE_INFINITY, usage: '' },
   async run(references, flags) {
-    const found = references.length > 0 ? await Promise.all(references.map(findLab)) : await shippedLabs();
+    const catalog = await openCatalog(flags.workshop);
+    const found = references.length > 0 ? await Promise.all(references.map((r) => catalog.find(r))) : await catalog.labs();
     const labs = found.filter((lab, i) => found.findIndex((other) => other.id === lab.id) === i);
     const varFlags = flags.var ?? [];
     const declares = (lab: Lab, name: string) => lab.variables.some((v) => v.name === name);
@@ -40,7 +42,7 @@ the labs run, whether their registries answer, and free space for their workspac
       labs.map(async (lab) => {
         // Each lab takes the --var values it declares, the way `ocilab run` would.
         const own = varFlags.filter((flag) => declares(lab, flag.slice(0, flag.indexOf('='))));
-        const { workdir, vars } = await openSession(lab, { var: own });
+        const { workdir, vars } = await openSession(lab, { var: own }, catalog.presets(lab));
         return planLab(lab, vars, workdir);
       }),
     );

@@ -4,9 +4,9 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { CancelledError, EXIT } from '../../errors.js';
 import type { CheckRun, ProvedCheck, ProvedStep, ProveReport, Verdict } from '../../runner/prove.js';
 import { defineCommand } from '../command.js';
-import { findLab } from '../catalog.js';
+import { openCatalog } from '../workshop.js';
 import { labVariables, parseVarFlags } from '../vars.js';
-import { onCancel, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
+import { onCancel, out, useColor, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({
   about: `For lab authors: runs the lab headless in a throwaway workspace and, at every step, runs the step's
@@ -26,14 +26,16 @@ Stops at the first step that does not pass after its commands, as \`ocilab run -
     'keep-going': { type: 'boolean', help: 'go on after a step that does not pass' },
     keep: { type: 'boolean', help: 'keep the throwaway workspace and print where it is' },
     json: { type: 'boolean', help: 'print one JSON object instead of a report' },
+    workshop: WORKSHOP_OPTION,
   },
   args: { min: 1, max: 1, usage: '`ocilab prove` takes one lab: a number, an id or a path, e.g. `ocilab prove labs/02-runc.md`.' },
   async run([reference], flags) {
-    const found = await findLab(reference as string);
+    const catalog = await openCatalog(flags.workshop);
+    const found = await catalog.find(reference as string);
     // Problems are named file:line as the author sees the file: relative to where prove was started.
     const shown = relative(process.cwd(), found.file);
     const lab = { ...found, file: shown.startsWith('..') || isAbsolute(shown) ? found.file : shown };
-    const vars = labVariables(lab, parseVarFlags(flags.var ?? []));
+    const vars = labVariables(lab, { ...catalog.presets(lab), ...parseVarFlags(flags.var ?? []) });
     const { proveLab } = await import('../../runner/prove.js');
     const c = new Chalk({ level: useColor() ? 1 : 0 });
     const { signal, dispose } = onCancel();

@@ -1,12 +1,14 @@
 // ocilab run <lab>: a lab step by step, interactive on a terminal, headless otherwise.
 import { CancelledError, EXIT, STOPPED } from '../../errors.js';
+import type { Lab } from '../../lab/model.js';
 import type { Mode } from '../../runner/events.js';
 import { defineCommand, type Options } from '../command.js';
-import { findLab } from '../catalog.js';
-import { onCancel, openSession, out, useColor, widthOf, WORKSPACE_OPTIONS } from './shared.js';
+import { openCatalog, type Catalog } from '../workshop.js';
+import { onCancel, openSession, out, useColor, widthOf, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 
 export const RUN_OPTIONS = {
   ...WORKSPACE_OPTIONS,
+  workshop: WORKSHOP_OPTION,
   yes: { type: 'boolean', short: 'y', help: 'headless: run every step without asking' },
   'keep-going': { type: 'boolean', help: 'headless: go on after a failed step' },
 } as const satisfies Options;
@@ -17,15 +19,18 @@ with --yes, or when input is not a terminal, every step runs in order (headless)
 Progress is saved after every step; running the lab again goes on where you stopped.`,
   options: RUN_OPTIONS,
   args: { min: 1, max: 1, usage: '`ocilab run` takes one lab: a number, an id or a path, e.g. `ocilab run 2`.' },
-  run: ([reference], flags) => runLabCommand(reference as string, flags),
+  async run([reference], flags) {
+    const catalog = await openCatalog(flags.workshop);
+    return runLabCommand(await catalog.find(reference as string), catalog, flags);
+  },
 });
 
 export async function runLabCommand(
-  reference: string,
+  lab: Lab,
+  catalog: Catalog,
   flags: { yes?: boolean; 'keep-going'?: boolean; use?: string[]; workdir?: string; var?: string[] },
 ): Promise<number> {
-  const lab = await findLab(reference);
-  const { workdir, progress, vars } = await openSession(lab, flags);
+  const { workdir, progress, vars } = await openSession(lab, flags, catalog.presets(lab));
   const mode: Mode = flags.yes || !process.stdin.isTTY || !process.stdout.isTTY ? 'headless' : 'interactive';
   const [{ runLab }, { createRenderer }] = await Promise.all([import('../../runner/run.js'), import('../../render/terminal.js')]);
   const renderer = await createRenderer({

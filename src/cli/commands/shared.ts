@@ -48,6 +48,13 @@ export const WORKSPACE_OPTIONS = {
   },
 } as const satisfies Options;
 
+/** For commands that use labs: whose labs, and the variables they run with. */
+export const WORKSHOP_OPTION = {
+  type: 'string',
+  value: '<file>',
+  help: 'the workshop file whose labs and variables to use (default: $OCILAB_WORKSHOP, else /etc/ocilab/workshop.yml if there is one; `none`: the shipped labs alone)',
+} as const satisfies Option;
+
 /** For commands that ask a registry. */
 export const INSECURE_OPTION = { type: 'boolean', help: 'use plain HTTP (loopback registries always do)' } as const satisfies Option;
 
@@ -71,19 +78,28 @@ export interface Session {
   vars: Record<string, string>;
 }
 
-/** The lab's workspace and progress: --workdir wins, then the saved workspace, then the default. */
-export async function openSession(lab: Lab, flags: { workdir?: string; var?: string[] }): Promise<Session> {
+/**
+ * The lab's workspace and progress: --workdir wins, then the saved workspace, then the default. Its
+ * variables: the lab's defaults, then what the workshop presets, then the learner's --var (now or saved).
+ */
+export async function openSession(
+  lab: Lab,
+  flags: { workdir?: string; var?: string[] },
+  presets: Record<string, string> = {},
+): Promise<Session> {
   const overrides = parseVarFlags(flags.var ?? []);
   const saved = await loadProgress(lab.id);
   const workdir = flags.workdir ? resolve(flags.workdir) : (saved?.workdir ?? defaultWorkdir(lab));
   // Progress belongs to a workspace: another one starts afresh.
   const progress = saved && saved.workdir === workdir ? saved : newProgress(lab.id, workdir);
+  // Only the learner's own values are saved: a changed workshop file reaches every machine at once.
   progress.vars = { ...progress.vars, ...overrides };
+  progress.file = lab.file;
   const under = learner().sudoFrom;
   // Once, on stderr, so that --json output stays one document.
   if (under && !toldUnderSudo) process.stderr.write(`${UNDER_SUDO(under.name, workdir, stateDir())}\n`);
   toldUnderSudo ||= under !== undefined;
-  return { workdir, progress, vars: labVariables(lab, progress.vars) };
+  return { workdir, progress, vars: labVariables(lab, { ...presets, ...progress.vars }) };
 }
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -110,11 +126,10 @@ export function onCancel(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
-/** The id of the shipped lab whose progress changed last, or undefined when none was started. */
-export async function lastLabWorkedOn(): Promise<string | undefined> {
-  const { shippedLabs } = await import('../catalog.js');
+/** The id of the lab among `labs` whose progress changed last, or undefined when none was started. */
+export async function lastLabWorkedOn(labs: readonly Lab[]): Promise<string | undefined> {
   let latest: { id: string; at: string } | undefined;
-  for (const lab of await shippedLabs()) {
+  for (const lab of labs) {
     const progress = await loadProgress(lab.id);
     for (const step of Object.values(progress?.steps ?? {})) if (!latest || step.at > latest.at) latest = { id: lab.id, at: step.at };
   }

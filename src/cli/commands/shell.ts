@@ -1,8 +1,8 @@
 // ocilab shell [<lab>]: the learner's shell for the current step of a lab, checked when it ends.
 import { CancelledError, EXIT, STOPPED, UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
-import { findLab } from '../catalog.js';
-import { lastLabWorkedOn, onCancel, openSession, out, useColor, widthOf, WORKSPACE_OPTIONS } from './shared.js';
+import { openCatalog } from '../workshop.js';
+import { lastLabWorkedOn, onCancel, openSession, out, useColor, widthOf, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 
 export const SHELL_NEEDS_TERMINAL = '`ocilab shell` opens a shell for you to type in, so it needs a terminal; this input is not one.';
 
@@ -12,14 +12,15 @@ workspace with the lab's variables set. Type the step's commands yourself; ocila
 command, its exit status and its output. \`ocilab check\` in the shell checks the step now; leaving
 the shell (\`exit\` or Ctrl-D) checks it and keeps your progress. Without <lab>, the lab you worked
 on last.`,
-  options: { workdir: WORKSPACE_OPTIONS.workdir, var: WORKSPACE_OPTIONS.var },
+  options: { workdir: WORKSPACE_OPTIONS.workdir, var: WORKSPACE_OPTIONS.var, workshop: WORKSHOP_OPTION },
   args: { min: 0, max: 1, usage: '`ocilab shell` takes at most one lab: a number, an id or a path, e.g. `ocilab shell 2`.' },
   async run([reference], flags) {
     if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError(SHELL_NEEDS_TERMINAL);
-    const named = reference ?? (await lastLabWorkedOn());
+    const catalog = await openCatalog(flags.workshop);
+    const named = reference ?? (await lastLabWorkedOn(await catalog.labs()));
     if (named === undefined) throw new UsageError('You have not started a lab yet: name one, e.g. `ocilab shell 1`.');
-    const lab = await findLab(named);
-    const { workdir, progress, vars } = await openSession(lab, flags);
+    const lab = await catalog.find(named);
+    const { workdir, progress, vars } = await openSession(lab, flags, catalog.presets(lab));
     const [{ shellLab }, { createRenderer }] = await Promise.all([import('../../runner/run.js'), import('../../render/terminal.js')]);
     const renderer = await createRenderer({ color: useColor(), width: widthOf(process.stdout), write: out, prose: true, vars });
     const { signal, dispose } = onCancel();

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { Chalk } from 'chalk';
 import { CancelledError, EXIT } from '../../errors.js';
 import { defineCommand } from '../command.js';
-import { findLab } from '../catalog.js';
-import { isTerminal, onCancel, openSession, out, useColor, WORKSPACE_OPTIONS } from './shared.js';
+import { openCatalog } from '../workshop.js';
+import { isTerminal, onCancel, openSession, out, useColor, WORKSHOP_OPTION, WORKSPACE_OPTIONS } from './shared.js';
 
 export default defineCommand({
   about: `Runs only the checks of a lab against what is in the workspace: for a learner who typed the
@@ -14,11 +14,13 @@ user they run runc with sudo, which on a terminal may ask for your password once
     ...WORKSPACE_OPTIONS,
     use: { ...WORKSPACE_OPTIONS.use, help: 'the way to re-run read-only commands with (repeatable, as for run)' },
     json: { type: 'boolean', help: 'print one JSON object instead of a report' },
+    workshop: WORKSHOP_OPTION,
   },
   args: { min: 1, max: 1, usage: '`ocilab verify` takes one lab: a number, an id or a path, e.g. `ocilab verify 2`.' },
   async run([reference], flags) {
-    const lab = await findLab(reference as string);
-    const { workdir, vars, progress } = await openSession(lab, flags);
+    const catalog = await openCatalog(flags.workshop);
+    const lab = await catalog.find(reference as string);
+    const { workdir, vars, progress } = await openSession(lab, flags, catalog.presets(lab));
     const { verifyLab } = await import('../../runner/verify.js');
     const c = new Chalk({ level: useColor() ? 1 : 0 });
     const { signal, dispose } = onCancel();
