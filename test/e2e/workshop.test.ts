@@ -68,6 +68,22 @@ describe("a workshop's labs", () => {
     expect((await cli(['list', '--workshop', workshop], home)).stdout).toMatch(/^2 {2}our-registry {2}Our registry {2}\(done\)$/m);
   });
 
+  it('are reset by their number, alone or with --all, as the shipped labs are', async () => {
+    const home = await state();
+    const run = await cli(['run', '2', '--yes', '--workshop', workshop, '--workdir', await workspace()], home);
+    expect(run.exitCode, run.all).toBe(0);
+    const reset = await cli(['reset', '2', '--workshop', workshop], home);
+    expect(reset.exitCode, reset.all).toBe(0);
+    expect(reset.stdout).toContain("Progress in 'our-registry' cleared");
+    expect((await cli(['list', '--workshop', workshop], home)).stdout).not.toMatch(/^2 {2}our-registry .*\(done\)$/m);
+
+    expect((await cli(['run', '2', '--yes', '--workshop', workshop, '--workdir', await workspace()], home)).exitCode).toBe(0);
+    const all = await cli(['reset', '--all'], home, { OCILAB_WORKSHOP: workshop });
+    expect(all.exitCode, all.all).toBe(0);
+    expect(all.stdout).toContain("'our-registry'");
+    expect((await cli(['list', '--workshop', workshop], home)).stdout).not.toContain('(done)');
+  });
+
   it("take the learner's --var over the workshop's, and keep it for the next run", async () => {
     const home = await state();
     const workdir = await workspace();

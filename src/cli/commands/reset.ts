@@ -2,8 +2,8 @@
 import { loadProgress, resetProgress, savedLabIds } from '../../runner/progress.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
-import { findLab, shippedLabs } from '../catalog.js';
-import { out } from './shared.js';
+import { openCatalog, type Catalog } from '../workshop.js';
+import { out, WORKSHOP_OPTION } from './shared.js';
 
 const USAGE = '`ocilab reset` takes one lab (a number, an id or a path, e.g. `ocilab reset 2`), or --all for every lab.';
 
@@ -13,16 +13,20 @@ export default defineCommand({
   about: `Forgets your progress in a lab, so the next \`ocilab run\` starts at step 1; with --all, in every lab
 (as between two groups of learners on one machine). Workspaces are left as they are.`,
   options: {
-    all: { type: 'boolean', help: 'forget the progress in every lab: the shipped ones and any other lab with progress saved' },
+    all: {
+      type: 'boolean',
+      help: "forget the progress in every lab: the workshop's (or the shipped ones) and any other lab with progress saved",
+    },
+    workshop: WORKSHOP_OPTION,
   },
   args: { min: 0, max: 1, usage: USAGE },
   async run([reference], flags) {
     if (flags.all === true) {
       if (reference !== undefined) throw new UsageError(`--all resets every lab: give it no lab ('${reference}' was given).`);
-      return resetAll();
+      return resetAll(await openCatalog(flags.workshop));
     }
     if (reference === undefined) throw new UsageError(USAGE);
-    const lab = await findLab(reference);
+    const lab = await (await openCatalog(flags.workshop)).find(reference);
     const saved = await loadProgress(lab.id);
     const existed = await resetProgress(lab.id);
     out(
@@ -35,9 +39,9 @@ export default defineCommand({
   },
 });
 
-async function resetAll(): Promise<number> {
+async function resetAll(catalog: Catalog): Promise<number> {
   // A lab given by path has its progress saved under its id too, so the saved ids cover it.
-  const ids = [...new Set([...(await shippedLabs()).map((lab) => lab.id), ...(await savedLabIds())])];
+  const ids = [...new Set([...(await catalog.labs()).map((lab) => lab.id), ...(await savedLabIds())])];
   const workdirs: string[] = [];
   const cleared: string[] = [];
   for (const id of ids) {
