@@ -261,4 +261,11 @@ describe('ocilab new', () => {
     expect(again.stderr).toContain('exists already: ocilab new never overwrites a file');
     expect(await readFile(file, 'utf8')).toBe(text);
   });
+
+  it('makes the directory the lab goes in, as a workshop keeps its own labs in one', async () => {
+    const made = await runCli(['new', 'new-labs/deeper/04-more.md'], { cwd: dir });
+    expect(made.exitCode, made.all).toBe(0);
+    expect(made.stdout).toContain("Wrote the lab 'more' to new-labs/deeper/04-more.md.");
+    expect((await runCli(['lint', join(dir, 'new-labs', 'deeper', '04-more.md')])).exitCode).toBe(0);
+  });
 });

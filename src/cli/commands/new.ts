@@ -1,6 +1,6 @@
 // ocilab new <LAB.md>: writes a lab to start authoring from, which lints and proves as it is.
-import { writeFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { EXIT, UsageError } from '../../errors.js';
 import { labScaffold, namesFromFile } from '../../lab/scaffold.js';
 import { slug } from '../../lab/schema.js';
@@ -25,6 +25,8 @@ and title come from the file's name unless given. An existing file is never over
     const title = flags.title ?? (flags.id ? namesFromFile(`${id}.md`).title : names.title);
     const path = resolve(file);
     try {
+      // A workshop keeps its own labs in a directory of their own (`./our-labs/`): make it, as mkdir -p would.
+      await mkdir(dirname(path), { recursive: true });
       // `wx`: fails when the file exists, with nothing written.
       await writeFile(path, labScaffold({ id, title }), { flag: 'wx' });
     } catch (error) {
