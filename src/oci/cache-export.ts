@@ -18,7 +18,7 @@ import { formatReference, type Reference } from './reference.js';
 const MAX_INDEX_DEPTH = 3;
 
 export interface ExportOptions {
-  /** Only these images (what they reach, and their tags); by default everything the cache holds. */
+  /** Only these images (what they reach, and their tags); when none are given, everything the cache holds. */
   images?: readonly Reference[];
   /** Told, in a sentence, what was left out and why. */
   onNote?: (message: string) => void;
@@ -40,7 +40,8 @@ export interface ExportResult {
  * removed from the cache, so the next pull downloads it again); `file` is then left as it was.
  */
 export async function exportCache(cache: BlobCache, file: string, options: ExportOptions = {}): Promise<ExportResult> {
-  const { contents, owners } = options.images ? await imagesOf(cache, options.images) : await everything(cache, options.onNote);
+  const { images = [] } = options;
+  const { contents, owners } = images.length > 0 ? await imagesOf(cache, images) : await everything(cache, options.onNote);
   const partial = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
   try {
     const signal = options.signal ? { signal: options.signal } : {};
