@@ -113,7 +113,7 @@ export function parseContents(bytes: Uint8Array, file: string): Contents {
   const format = json['ocilab-cache'];
   if (typeof format === 'number' && Number.isInteger(format) && format > ARCHIVE_FORMAT) {
     throw refuse(
-      `it is in the format ${format} of ocilab cache tarballs, and this ocilab reads the format ${ARCHIVE_FORMAT}: upgrade ocilab on this machine`,
+      `it is in the format ${format} of ocilab cache tarballs, and this ocilab reads the format ${ARCHIVE_FORMAT}: upgrade ocilab on this machine.`,
     );
   }
   const problems: string[] = [];
