@@ -3,9 +3,9 @@
 // once the whole tarball has been read and found as `ocilab cache export` writes it do the blobs move
 // into place, then the tag records. Anything else in the tarball refuses it, with nothing imported.
 import { createReadStream } from 'node:fs';
-import { addAbortSignal } from 'node:stream';
 import { rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { addAbortSignal } from 'node:stream';
 import type { ReadEntry } from 'tar';
 import {
   CONTENTS_MAX_BYTES,
@@ -50,7 +50,7 @@ export async function importCache(cache: BlobCache, file: string, options: Impor
   const staging = new Staging(cache, file);
   try {
     await eachEntry(
-      readFile(file, options.signal),
+      tarballBytes(file, options.signal),
       (entry) => staging.take(entry),
       (message) => staging.refuse(`it is not a valid tar archive (${message}); it may have been cut short. ${NOT_AS_EXPORTED}`),
     );
@@ -212,7 +212,7 @@ function sameRecord(a: TagRecord, b: TagRecord): boolean {
   return a.digest === b.digest && a.mediaType === b.mediaType && a.size === b.size && a.pulledAt === b.pulledAt;
 }
 
-function readFile(file: string, signal: AbortSignal | undefined): AsyncIterable<Buffer> {
+function tarballBytes(file: string, signal: AbortSignal | undefined): AsyncIterable<Buffer> {
   const stream = createReadStream(file);
   return (signal ? addAbortSignal(signal, stream) : stream) as AsyncIterable<Buffer>;
 }

@@ -4,13 +4,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryKind, parseContents } from '../../src/oci/cache-archive.js';
+import { END_OF_ARCHIVE, entryHeader, entryKind, padding, parseContents } from '../../src/oci/cache-archive.js';
 import { exportCache } from '../../src/oci/cache-export.js';
 import { importCache } from '../../src/oci/cache-import.js';
 import { BlobCache } from '../../src/oci/cache.js';
 import { CacheArchiveError } from '../../src/oci/errors.js';
 import { pull } from '../../src/oci/pull.js';
+import { eachEntry } from '../../src/oci/tar-reader.js';
 import { parseReference } from '../../src/oci/reference.js';
 import {
   cacheImage,
@@ -174,6 +176,31 @@ describe('export, then import into another cache', () => {
     const blobs = [OTHER.manifest, OTHER.config, ...OTHER.layers].map((b) => `blobs/sha256/${b.digest.slice(7)}`);
     expect(entries.map((e) => e.path)).toEqual(['ocilab-cache.json', ...blobs]);
     expect(contentsOf(entries).tags.map((t) => t.image)).toEqual([OTHER.reference]);
+  });
+
+  it('imports the tarball gzipped too', async () => {
+    const { tarball } = await exported();
+    const gzipped = fresh('all.tar.gz');
+    await writeFile(gzipped, gzipSync(await readFile(tarball)));
+    expect(await importCache(new BlobCache(fresh('other-cache')), gzipped)).toMatchObject({ blobs: 8, newBlobs: 8, newTags: 2 });
+  });
+
+  it('names a sha512 blob in a PAX header, which reads back as written', async () => {
+    const path = `blobs/sha512/${'b'.repeat(128)}`;
+    const tar = Buffer.concat([entryHeader(path, 3), Buffer.from('abc'), padding(3), END_OF_ARCHIVE]);
+    const seen: string[] = [];
+    await eachEntry(
+      (async function* () {
+        yield tar;
+      })(),
+      async (entry) => {
+        seen.push(`${entry.path} ${entry.type} ${entry.size}`);
+        await Promise.resolve();
+      },
+      (message) => new Error(message),
+    );
+    expect(seen).toEqual([`${path} File 3`]);
+    expect(entryKind({ path, type: 'File' })).toEqual({ kind: 'blob', digest: `sha512:${'b'.repeat(128)}` });
   });
 
   it('imported twice, changes nothing the second time', async () => {
