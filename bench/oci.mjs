@@ -1,7 +1,8 @@
 // The registry client: `ocilab pull` of a 3-layer image of about 1 GB unpacked (busybox; thousands of
 // small files; large files of random data) against `skopeo copy` + `umoci unpack` and against
 // `curl | gzip -d | tar -x` layer by layer, and `ocilab tags` of a repository with 3000 tags against
-// `skopeo list-tags`, all from a CNCF distribution registry on loopback, side by side in one run.
+// `skopeo list-tags`, all from a CNCF distribution registry on loopback, side by side in one run; and
+// `ocilab cache export` / `import` of the cache that pull left, against `tar -cf` / `tar -xf` of it.
 // Wall time (median) and peak RSS (GNU time's %M: the largest process of the command).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -208,7 +209,18 @@ export async function run() {
     await pushTags(registry);
     log(`bench oci: pushed ${reference} (${blobs.map((b) => `${(b.size / 2 ** 20).toFixed(1)} MB`).join(' + ')} compressed)`);
 
-    const samples = { ocilab: [], cached: [], skopeo: [], pipeline: [], tags: [], skopeoTags: [] };
+    const samples = {
+      ocilab: [],
+      cached: [],
+      skopeo: [],
+      pipeline: [],
+      tags: [],
+      skopeoTags: [],
+      export: [],
+      tarCreate: [],
+      import: [],
+      tarExtract: [],
+    };
     const work = join(scratch, 'work');
     const fresh = (name) => {
       rmSync(join(work, name), { recursive: true, force: true });
@@ -221,6 +233,12 @@ export async function run() {
       const cache = fresh('cache');
       samples.ocilab.push(timed(process.execPath, [CLI, 'pull', reference, '--rootfs', fresh('ocilab')], { XDG_CACHE_HOME: cache }));
       samples.cached.push(timed(process.execPath, [CLI, 'pull', reference, '--rootfs', fresh('ocilab')], { XDG_CACHE_HOME: cache }));
+      const tarball = join(fresh('tarballs'), 'images.tar');
+      samples.export.push(timed(process.execPath, [CLI, 'cache', 'export', tarball], { XDG_CACHE_HOME: cache }));
+      samples.tarCreate.push(timed('tar', ['-C', cache, '-cf', join(work, 'tarballs', 'plain.tar'), 'ocilab']));
+      samples.import.push(timed(process.execPath, [CLI, 'cache', 'import', tarball], { XDG_CACHE_HOME: fresh('imported') }));
+      samples.tarExtract.push(timed('tar', ['-C', fresh('extracted'), '-xf', join(work, 'tarballs', 'plain.tar')]));
+      for (const name of ['tarballs', 'imported', 'extracted']) rmSync(join(work, name), { recursive: true, force: true });
       rmSync(cache, { recursive: true, force: true });
       rmSync(join(work, 'ocilab'), { recursive: true, force: true });
 
@@ -254,6 +272,10 @@ export async function run() {
     const pipeline = summarise('curl | gzip -d | tar -x', samples.pipeline);
     const tags = summarise('ocilab tags', samples.tags);
     const skopeoTags = summarise('skopeo list-tags', samples.skopeoTags);
+    const exported = summarise('ocilab cache export', samples.export);
+    const tarCreate = summarise('tar -cf of the cache', samples.tarCreate);
+    const imported = summarise('ocilab cache import', samples.import);
+    const tarExtract = summarise('tar -xf of the cache', samples.tarExtract);
 
     const verdict = (ok) => (ok ? 'met' : 'missed');
     const row = (what, m, ratio = '', goal = '', met = '') =>
@@ -277,8 +299,13 @@ ${row('`curl \\| gzip -d \\| tar -x`, layer by layer', pipeline, `ocilab ${ratio
 ${row('`ocilab pull`, everything in the cache', cached, `${ratioTo(cached, ocilab)} of a cold pull`)}
 ${row('`ocilab tags` (3000 tags)', tags, '1.00×')}
 ${row('`skopeo list-tags`', skopeoTags, `ocilab ${ratioTo(tags, skopeoTags)}`, `ocilab ≤ ${GOALS.tags}×`, verdict(tags.seconds <= GOALS.tags * skopeoTags.seconds))}
+${row('`ocilab cache export` of the cache that pull left', exported, '1.00×', `RSS ≤ ${GOALS.rssMb} MB`, verdict(exported.rssMb <= GOALS.rssMb))}
+${row('`tar -cf` of the cache directory', tarCreate, `ocilab ${ratioTo(exported, tarCreate)}`)}
+${row('`ocilab cache import` into an empty cache', imported, '1.00×', `RSS ≤ ${GOALS.rssMb} MB`, verdict(imported.rssMb <= GOALS.rssMb))}
+${row('`tar -xf` of that directory into an empty one', tarExtract, `ocilab ${ratioTo(imported, tarExtract)}`)}
 
 \`ocilab pull\` also verifies the digest of every blob and writes each layer to its cache; the curl pipeline does neither.
+\`ocilab cache export\` and \`import\` verify the digest of every blob, \`import\` before any enters the cache; \`tar\` checks nothing.
 `;
   } finally {
     registry.stop();

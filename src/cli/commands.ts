@@ -30,6 +30,11 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "unpack an image's layers into a directory",
     load: () => import('./commands/pull.js'),
   },
+  cache: {
+    usage: 'cache export|import <file>',
+    summary: 'carry the image cache to machines without the network',
+    load: () => import('./commands/cache.js'),
+  },
   report: {
     usage: 'report',
     summary: 'summarise your progress (--json, --junit FILE, --html FILE)',

@@ -12,7 +12,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile, type FileH
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { digestOf, isDigest, splitDigest } from './digest.js';
-import type { Reference } from './reference.js';
+import { formatReference, parseReference, type Reference } from './reference.js';
 
 /** A download left behind this long ago by a process that died is removed. */
 const STALE_TEMP_MS = 24 * 3600_000;
@@ -26,6 +26,18 @@ export interface TagRecord {
   pulledAt: string;
 }
 
+/** A blob the cache holds: its digest, and the size of its file (verified when it was written, and again when read). */
+export interface CachedBlob {
+  digest: string;
+  size: number;
+}
+
+/** A tag record, with the reference it is for (its tag set). */
+export interface CachedTag {
+  ref: Reference;
+  record: TagRecord;
+}
+
 /** `$XDG_CACHE_HOME/ocilab`, or `~/.cache/ocilab` (the XDG base directory spec ignores a relative XDG_CACHE_HOME). */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
@@ -37,6 +49,8 @@ export interface BlobWrite {
   /** The temporary file, readable while it grows. */
   readonly path: string;
   write(chunks: readonly Buffer[]): Promise<void>;
+  /** Closes the file, which stays until `commit` or `discard`: an import stages many blobs without holding a descriptor for each. */
+  close(): Promise<void>;
   commit(): Promise<void>;
   discard(): Promise<void>;
 }
@@ -90,7 +104,6 @@ export class BlobCache {
     const target = this.blobPath(digest);
     const tmp = join(this.dir, 'tmp');
     await mkdir(tmp, { recursive: true, mode: 0o700 });
-    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
     if (!this.swept) {
       this.swept = true;
       await this.sweep(tmp);
@@ -108,8 +121,11 @@ export class BlobCache {
       async write(chunks) {
         await file.writev(chunks as Buffer[]);
       },
+      close,
       async commit() {
         await close();
+        // Made only now, so that an import refused after staging leaves no directory behind.
+        await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
         await rename(path, target);
       },
       async discard() {
@@ -137,10 +153,50 @@ export class BlobCache {
     const path = this.tagPath(ref);
     if (path === undefined) return;
     await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
-    // Written beside and renamed, so a reader never sees half a record.
-    const partial = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    // Written beside and renamed, so a reader never sees half a record; `~` is never in a tag, so tags() skips it.
+    const partial = `${path}~${process.pid}.${randomBytes(4).toString('hex')}`;
     await writeFile(partial, `${JSON.stringify(record)}\n`, { mode: 0o600 });
     await rename(partial, path);
+  }
+
+  /** Every blob the cache holds, in the order of their digests. */
+  async blobs(): Promise<CachedBlob[]> {
+    const found: CachedBlob[] = [];
+    const root = join(this.dir, 'blobs');
+    for (const algorithm of await readdir(root).catch(() => [] as string[])) {
+      for (const hex of await readdir(join(root, algorithm)).catch(() => [] as string[])) {
+        const digest = `${algorithm}:${hex}`;
+        if (!isDigest(digest)) continue;
+        const stats = await stat(this.blobPath(digest)).catch(() => undefined);
+        if (stats?.isFile()) found.push({ digest, size: stats.size });
+      }
+    }
+    return found.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  }
+
+  /** Every tag the cache has a readable record of, in the order of their references. */
+  async tags(): Promise<CachedTag[]> {
+    const found: CachedTag[] = [];
+    const visit = async (parts: string[]): Promise<void> => {
+      const dir = join(this.dir, 'refs', ...parts);
+      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        if (!entry.isDirectory()) continue;
+        if (entry.name !== '_tags' || parts.length < 2) {
+          await visit([...parts, entry.name]);
+          continue;
+        }
+        for (const tag of await readdir(join(dir, entry.name))) {
+          const ref = tagReference(parts, tag);
+          const record = ref && (await this.readTag(ref));
+          if (ref && record) found.push({ ref, record });
+        }
+      }
+    };
+    await visit([]);
+    return found
+      .map((tag) => ({ tag, name: formatReference(tag.ref) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(({ tag }) => tag);
   }
 
   /** Removes a blob found damaged. */
@@ -161,5 +217,15 @@ export class BlobCache {
       const stats = await stat(path).catch(() => undefined);
       if (stats && now - stats.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
     }
+  }
+}
+
+/** The reference of the record `refs/<registry>/<repository>/_tags/<tag>`, unless the path names none (a partial write). */
+function tagReference([registry = '', ...repository]: string[], tag: string): Reference | undefined {
+  try {
+    const ref = parseReference(`${registry}/${repository.join('/')}:${tag}`);
+    return ref.registry === registry && ref.repository === repository.join('/') ? ref : undefined;
+  } catch {
+    return undefined;
   }
 }

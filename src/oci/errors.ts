@@ -219,3 +219,18 @@ export class InvalidPlatformError extends OciError {
   /** Exit 2, bad usage: the user typed something that is not a platform. */
   override readonly exitStatus = 2;
 }
+
+/**
+ * An image cache tarball that cannot be written or is refused: a damaged blob in the cache, an image
+ * the cache holds only part of, a tarball that is not what `ocilab cache export` writes.
+ */
+export class CacheArchiveError extends OciError {
+  override name = 'CacheArchiveError';
+  constructor(
+    message: string,
+    /** The entry of the tarball, or the blob, to blame, when there is one. */
+    readonly entry?: string,
+  ) {
+    super(message);
+  }
+}

@@ -3,6 +3,7 @@
 // is down. prepare.yml installs ocilab from `npm pack`; the learners do different amounts of lab 1
 // against a CNCF registry on loopback; collect.yml and `ocilab class` say who is where; prepare.yml
 // again changes nothing and fails only the host doctor says no for; reset.yml leaves nobody any progress.
+// prepare.yml also imports the image cache the instructor exported into each learner's own cache.
 // First, the playbooks pass ansible-playbook --syntax-check and ansible-lint.
 import { access, chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,8 @@ describe.skipIf(skip)('a classroom prepared, checked and reset with ansible/', (
   let inventory: string;
   let tarball: string;
   let version: string;
+  /** The instructor's image cache, exported after one pull of busybox. */
+  let images: string;
   const host = (name: string): StudentHost => {
     const found = room.hosts.find((h) => h.name === name);
     if (!found) throw new Error(`no host ${name}`);
@@ -121,6 +124,14 @@ describe.skipIf(skip)('a classroom prepared, checked and reset with ansible/', (
     if (!info) throw new Error(`npm pack printed no package:\n${packed.stdout}`);
     tarball = join(dir, info.filename);
     version = info.version;
+    const instructor = { XDG_CACHE_HOME: join(dir, 'instructor-cache') };
+    const pulled = await runCli(['pull', `${registry.host}/${REPOSITORY}:1.36`, '--rootfs', join(dir, 'instructor-rootfs')], {
+      env: instructor,
+    });
+    expect(pulled.exitCode, pulled.all).toBe(0);
+    images = join(dir, 'images.tar');
+    const exported = await runCli(['cache', 'export', images], { env: instructor });
+    expect(exported.exitCode, exported.all).toBe(0);
     room = await startRoom(['ws1', 'ws2', 'ws3'], dir);
     for (const h of room.hosts) {
       await mkdir(join(dir, h.name, 'runc'), { recursive: true });
@@ -148,6 +159,7 @@ describe.skipIf(skip)('a classroom prepared, checked and reset with ansible/', (
           ocilab_source: tarball,
           ocilab_workshop: join(dir, 'workshop', 'workshop.yml'),
           ocilab_workshop_files: ['./our-labs/'],
+          ocilab_cache: images,
         }),
       ]);
       expect(result.exitCode, result.all).toBe(4);
@@ -164,6 +176,12 @@ describe.skipIf(skip)('a classroom prepared, checked and reset with ansible/', (
         expect(await readFile(join(etc, 'workshop.yml'), 'utf8')).toContain('title: Room test');
         expect(await readdir(join(etc, 'our-labs'))).toEqual(['01-our-tags.md']);
       }
+      // The image came into the learner's own cache: pulled with --offline, it needs no registry.
+      const offline = await asStudent('ws3', ['pull', `${registry.host}/${REPOSITORY}:1.36`, '--rootfs', 'offline-rootfs', '--offline']);
+      expect(offline.exitCode, offline.all).toBe(0);
+      expect(await readFile(join(host('ws3').learner.home, 'offline-rootfs', 'bin', 'busybox'))).toEqual(
+        await readFile(join(dir, 'instructor-rootfs', 'bin', 'busybox')),
+      );
     },
     STEP_TIMEOUT_MS,
   );
@@ -230,7 +248,8 @@ describe.skipIf(skip)('a classroom prepared, checked and reset with ansible/', (
       const broken = await writeInventory('inventory-broken.yml', {
         ws3: { ocilab_doctor_args: ['tags', '--var', 'scheme=http', '--var', `host=${closed}`] },
       });
-      const result = await runPlaybook('prepare', broken, dir, ['-e', JSON.stringify({ ocilab_source: tarball })]);
+      // The same cache tarball again: its import adds nothing, so it changes nothing either.
+      const result = await runPlaybook('prepare', broken, dir, ['-e', JSON.stringify({ ocilab_source: tarball, ocilab_cache: images })]);
       const hosts = recap(result.all);
       expect(hosts.ws1, result.all).toMatchObject({ failed: 0, changed: 0 });
       expect(hosts.ws2, result.all).toMatchObject({ failed: 0, changed: 0 });
