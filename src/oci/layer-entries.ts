@@ -77,8 +77,6 @@ const EVENT_LOOP_TURN_MS = 10;
 
 export class LayerApplier {
   readonly stats: LayerStats = { entries: 0, bytes: 0, whiteouts: 0, skipped: 0 };
-  /** The entry being read from, so a failure elsewhere can stop it. */
-  reading: ReadEntry | undefined;
   private readonly asRoot: boolean;
   private readonly root: LayerRoot;
   private lastTurn = performance.now();
@@ -187,7 +185,6 @@ export class LayerApplier {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
     const fd = this.root.replacing(place.hostPath, () => openSync(place.hostPath, flags, 0o600));
     this.root.record(place.path);
-    this.reading = entry;
     try {
       for await (const chunk of entry) {
         this.options.signal?.throwIfAborted();
@@ -201,7 +198,6 @@ export class LayerApplier {
       fchmodSync(fd, meta.mode);
       if (meta.mtime) futimesSync(fd, meta.atime ?? meta.mtime, meta.mtime);
     } finally {
-      this.reading = undefined;
       closeSync(fd);
     }
   }
