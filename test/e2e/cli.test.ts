@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { cliMain, repoRoot, runCli } from '../helpers/cli.js';
 import { closedPort } from '../helpers/fake-registries.js';
 
 const LABS = ['labs/01-tags.md', 'labs/02-runc.md'];
@@ -79,6 +80,18 @@ describe('ocilab list', () => {
       const { title } = parseYaml(front) as { title: string };
       expect(result.stdout).toContain(title);
     }
+  });
+});
+
+describe('ocilab list into a pipe', () => {
+  it('stops quietly, exit 0, when the reader leaves early (`ocilab list | head -1`)', async () => {
+    // Many labs' worth of lines, so that the writes go on after head has left.
+    const result = await execa('bash', ['-c', 'set -o pipefail; for i in 1 2 3 4 5 6 7 8; do node "$0" list; done | head -c 1', cliMain], {
+      reject: false,
+      env: { OCILAB_WORKSHOP: 'none', XDG_STATE_HOME: dir },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
   });
 });
 

@@ -13,6 +13,8 @@ import { labVariables, parseVarFlags } from '../vars.js';
 let outputClosed = false;
 
 export const out = (text: string) => {
+  // `ocilab list | head`: the reader may leave before ocilab has written everything.
+  survive(process.stdout);
   if (!outputClosed) process.stdout.write(text);
 };
 
