@@ -167,7 +167,8 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
     const judged = judgeText(result.output, result.exitCode, check);
     if (judged.status !== 'passed') return judged;
     if (check.host !== undefined) {
-      const compared = await judgeAgainstHost(args, result.output, check.host, ctx.workdir);
+      // Standard output alone on both sides: runc's own warnings (rootless, on stderr) are not the process's.
+      const compared = await judgeAgainstHost(args, result.stdout, check.host, ctx.workdir);
       if (compared) return compared;
     }
     if (check.listsDirectory === undefined) return judged;
@@ -205,7 +206,7 @@ async function judgeAgainstHost(args: string[], inside: string, host: 'same' | '
     const said = onHost.startError ?? (normalize(onHost.output) || `exit status ${String(onHost.exitCode)}`);
     return { status: 'error', message: `${command} could not run on the host to compare with the container: ${said}` };
   }
-  const same = normalize(inside) === normalize(onHost.output);
+  const same = normalize(inside) === normalize(onHost.stdout);
   if (same === (host === 'same')) return undefined;
   return {
     status: 'failed',
@@ -213,7 +214,7 @@ async function judgeAgainstHost(args: string[], inside: string, host: 'same' | '
       host === 'same'
         ? `${command} prints one thing in the container and another on the host: the container does not share this with the host.`
         : `${command} prints the same in the container as on the host: the container shares this with the host.`,
-    expected: host === 'same' ? `the host's output: ${normalize(onHost.output)}` : `not the host's output (${normalize(onHost.output)})`,
+    expected: host === 'same' ? `the host's output: ${normalize(onHost.stdout)}` : `not the host's output (${normalize(onHost.stdout)})`,
     actual: normalize(inside),
   };
 }

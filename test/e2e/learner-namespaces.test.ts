@@ -1,7 +1,7 @@
-// Lab 3 as a normal user with sudo, in a real terminal as a person would do it: let ocilab run each
+// Lab 3 as normal users. With sudo, in a real terminal as a person would do it: let ocilab run each
 // step (the diffs of the three bundles, the password when sudo first asks), or type the steps in
 // ocilab's shell, mistakes and their diagnoses included. No container of the lab's is left.
-// Container ids start with `ns-`, so other test runs' containers never clash.
+// Without sudo, rootless, headless and proven. Container ids start with `ns-`, so other test runs' containers never clash.
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ interface ReportJson {
   labs: { id: string; state: string; steps: { id: string; kind: string; status: string; checks: { status: string }[] }[] }[];
 }
 
-describe.skipIf(skip)('lab 3 as a normal user with sudo', () => {
+describe.skipIf(skip)('lab 3 as a normal user, with sudo or rootless', () => {
   let registry: Registry;
   let image: string;
 
@@ -47,7 +47,11 @@ describe.skipIf(skip)('lab 3 as a normal user with sudo', () => {
       const terminal = await Terminal.open(who);
       try {
         await terminal.line(`${learnerOcilab} run 3 --var img=${image} --var ctr=${id}; echo "ocilab exited with $?"`);
-        await driveLab(terminal, { who, timeoutMs: LAB_TIMEOUT_MS, wayFor: () => 'builtin' });
+        await driveLab(terminal, {
+          who,
+          timeoutMs: LAB_TIMEOUT_MS,
+          wayFor: (step) => (step === 'A root filesystem to start from' ? 'builtin' : 'root'),
+        });
         const screen = await terminal.waitFor(/ocilab exited with \d+/, 1, LAB_TIMEOUT_MS);
         expect(screen).toContain('ocilab exited with 0');
         expect(await terminal.count('[sudo] password for')).toBe(1);
@@ -157,6 +161,25 @@ describe.skipIf(skip)('lab 3 as a normal user with sudo', () => {
       }
       const listed = await execa('runc', ['list', '--quiet'], { reject: false });
       expect(listed.stdout.split('\n')).not.toContain(id);
+    },
+    LAB_TIMEOUT_MS,
+  );
+
+  it(
+    'is done to the end rootless by a learner without sudo, headless, and proves rootless too',
+    async () => {
+      const who = await learner('no-sudo');
+      const id = `ns-${randomBytes(4).toString('hex')}`;
+      const vars = ['--var', `img=${image}`, '--var', `ctr=${id}`];
+      const run = await asLearner(who, [learnerOcilab, 'run', '3', '--yes', '--use', 'builtin', '--use', 'rootless', ...vars]);
+      expect(run.exitCode, run.all).toBe(0);
+      expect(run.all).not.toMatch(/✗|could not check/);
+      const proved = await asLearner(who, [learnerOcilab, 'prove', '3', '--use', 'builtin', '--use', 'rootless', ...vars]);
+      expect(proved.exitCode, proved.all).toBe(0);
+      expect(proved.stdout).not.toMatch(/✗/);
+      // Rootless runc keeps its state in the learner's own directory: nothing of this id is left there.
+      const state = await asLearner(who, ['sh', '-c', 'runc --root "${XDG_RUNTIME_DIR:-/tmp/runc-$(id -u)}/runc" list --quiet']);
+      expect(state.stdout.split('\n')).not.toContain(id);
     },
     LAB_TIMEOUT_MS,
   );

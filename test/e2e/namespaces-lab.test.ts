@@ -143,8 +143,8 @@ describe.skipIf(noLab)('lab 3: what a container cannot see', () => {
         expect(wrong.find((c) => c.kind === 'command')?.actual).toContain('still asks for a pid namespace');
         const probe = wrong.find((c) => c.kind === 'probe');
         expect(probe?.message).toMatch(/^`readlink \/proc\/self\/ns\/pid` prints one thing in the container and another on the host/);
-        // The learner's `ps` is judged by running the step again: it shows sleep as PID 1, not the host's.
-        expect(wrong.find((c) => c.kind === 'output')?.actual).toMatch(/^\s*1\s.*\bsleep\b/m);
+        // ps reads /proc, which the copy binds from the host: only the namespace link tells.
+        expect(wrong.map((c) => c.kind).sort()).toEqual(['command', 'probe']);
       } finally {
         await writeFile(file, original);
       }
