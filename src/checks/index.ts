@@ -84,6 +84,7 @@ const describers: Describers = {
     const expectations = [
       describeText(check),
       ...(check.listsDirectory !== undefined ? [`lists the entries of ${expand(check.listsDirectory, vars)}`] : []),
+      ...(check.host !== undefined ? [check.host === 'same' ? 'the same as on the host' : 'not what the host prints'] : []),
     ];
     return `in the container, \`${check.args.map((arg) => expand(arg, vars)).join(' ')}\`: ${expectations.join(', ')}`;
   },

@@ -165,7 +165,13 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
       };
     }
     const judged = judgeText(result.output, result.exitCode, check);
-    if (judged.status !== 'passed' || check.listsDirectory === undefined) return judged;
+    if (judged.status !== 'passed') return judged;
+    if (check.host !== undefined) {
+      // Standard output alone on both sides: runc's own warnings (rootless, on stderr) are not the process's.
+      const compared = await judgeAgainstHost(args, result.stdout, check.host, ctx.workdir);
+      if (compared) return compared;
+    }
+    if (check.listsDirectory === undefined) return judged;
     const listing = expand(check.listsDirectory, ctx.vars);
     return await judgeListing(result.output, listing, resolve(bundle, listing), judged.message);
   } finally {
@@ -186,6 +192,31 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
 function runcFailureOf(stderr: string): string | undefined {
   const m = /level=error msg="runc run failed: ((?:[^"\\]|\\.)*)"/.exec(stderr);
   return m ? (m[1] as string).replace(/\\(.)/g, '$1') : undefined;
+}
+
+/**
+ * Runs the probe's arguments on the host itself, in the workspace, and compares the two outputs: a
+ * failed result when they are not `same` (or do not differ) as the check expects, else undefined.
+ */
+async function judgeAgainstHost(args: string[], inside: string, host: 'same' | 'differs', cwd: string): Promise<CheckResult | undefined> {
+  const [program, ...rest] = args as [string, ...string[]];
+  const onHost = await runProcess(program, rest, { cwd, timeoutMs: PROBE_TIMEOUT_MS });
+  const command = `\`${args.join(' ')}\``;
+  if (onHost.startError || onHost.exitCode !== 0) {
+    const said = onHost.startError ?? (normalize(onHost.output) || `exit status ${String(onHost.exitCode)}`);
+    return { status: 'error', message: `${command} could not run on the host to compare with the container: ${said}` };
+  }
+  const same = normalize(inside) === normalize(onHost.stdout);
+  if (same === (host === 'same')) return undefined;
+  return {
+    status: 'failed',
+    message:
+      host === 'same'
+        ? `${command} prints one thing in the container and another on the host: the container does not share this with the host.`
+        : `${command} prints the same in the container as on the host: the container shares this with the host.`,
+    expected: host === 'same' ? `the host's output: ${normalize(onHost.stdout)}` : `not the host's output (${normalize(onHost.stdout)})`,
+    actual: normalize(inside),
+  };
 }
 
 type Loaded = { config: RuntimeConfig; rootPath: string } | Extract<CheckResult, { status: 'failed' }>;

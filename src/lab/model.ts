@@ -196,6 +196,8 @@ export interface ProbeCheck extends CheckBase, TextExpectations {
   args: string[];
   /** The output, one name a line, must list exactly the entries of this directory (relative to the bundle). */
   listsDirectory?: string;
+  /** The same arguments run on the host (no container) must print the `same` output, or output that `differs`. */
+  host?: 'same' | 'differs';
 }
 
 /** The step's output must be a non-empty list of tags of this repository, as the registry reports them. */

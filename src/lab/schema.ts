@@ -156,6 +156,7 @@ export const checkSchemas = {
       probe: z.array(z.string()).min(1),
       bundle: z.string().min(1).default('.'),
       listsDirectory: z.string().min(1).optional(),
+      host: z.enum(['same', 'differs']).optional(),
       ...common,
       ...exitExpectation,
       ...textExpectations,

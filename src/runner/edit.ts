@@ -15,7 +15,14 @@ export function planEdit(text: string, edit: Edit): PlannedEdit {
   return { before: text, after, diff: lineDiff(text, after) };
 }
 
-/** Sets `value` at a dotted path such as `root.readonly`, creating objects on the way. */
+/** `namespaces[type=pid]`: the entry of the array `namespaces` whose `type` is "pid". */
+const SELECTOR = /^(.+)\[([^=\]]+)=([^\]]*)\]$/;
+
+/**
+ * Sets `value` at a dotted path such as `root.readonly`, creating objects on the way. A last key such
+ * as `namespaces[type=pid]` names the entries of an array by one field: `null` removes them, another
+ * value replaces them, or is appended when there is none.
+ */
 export function setPath(target: unknown, path: string, value: unknown): void {
   const keys = path.split('.');
   let node = target as Record<string, unknown>;
@@ -24,7 +31,20 @@ export function setPath(target: unknown, path: string, value: unknown): void {
     if (typeof next !== 'object' || next === null) node[key] = {};
     node = node[key] as Record<string, unknown>;
   });
-  node[keys[keys.length - 1] as string] = value;
+  const last = keys[keys.length - 1] as string;
+  const selected = SELECTOR.exec(last);
+  if (!selected) {
+    node[last] = value;
+    return;
+  }
+  const [, key, field, wanted] = selected as unknown as [string, string, string, string];
+  const array = Array.isArray(node[key]) ? (node[key] as unknown[]) : [];
+  const matches = (entry: unknown) =>
+    typeof entry === 'object' && entry !== null && String((entry as Record<string, unknown>)[field]) === wanted;
+  const kept = array.filter((entry) => !matches(entry));
+  if (value === null) node[key] = kept;
+  else if (kept.length === array.length) node[key] = [...array, value];
+  else node[key] = array.flatMap((entry) => (matches(entry) ? (entry === array.find(matches) ? [value] : []) : [entry]));
 }
 
 function detectIndent(text: string): string | number {

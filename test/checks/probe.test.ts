@@ -183,6 +183,36 @@ describe.skipIf(!isRoot)('probe check with runc (needs root: skipped when not ru
     );
   });
 
+  it("compares with the host: a namespace of its own differs from the host's, and a shared one is the same", async () => {
+    const netNs = ['readlink', '/proc/self/ns/net'];
+    expect(await probeCheck(check('default', netNs, { host: 'differs' }), ctx())).toMatchObject({ status: 'passed' });
+    const shared = await probeCheck(check('default', netNs, { host: 'same' }), ctx());
+    expect(shared).toMatchObject({ status: 'failed', actual: expect.stringMatching(/^net:\[\d+\]$/) as unknown });
+    expect(shared.message).toBe(
+      '`readlink /proc/self/ns/net` prints one thing in the container and another on the host: the container does not share this with the host.',
+    );
+    expect(await probeCheck(check('default', ['echo', 'same'], { host: 'same' }), ctx())).toMatchObject({ status: 'passed' });
+    expect(await probeCheck(check('default', ['echo', 'same'], { host: 'differs' }), ctx())).toMatchObject({
+      status: 'failed',
+      actual: 'same',
+    });
+  });
+
+  it('cannot compare with the host when the program fails there', async () => {
+    // A file of the rootfs that the host does not have.
+    const inside = join(workdir, 'default', 'rootfs', 'etc', 'only-inside-the-probe');
+    await writeFile(inside, 'x\n');
+    try {
+      const outcome = await probeCheck(check('default', ['cat', '/etc/only-inside-the-probe'], { host: 'same' }), ctx());
+      expect(outcome).toMatchObject({ status: 'error' });
+      expect(outcome.message).toMatch(
+        /^`cat \/etc\/only-inside-the-probe` could not run on the host to compare with the container: .*No such file/,
+      );
+    } finally {
+      await rm(inside);
+    }
+  });
+
   it('judges the exit status of the process in the container', async () => {
     expect(await probeCheck(check('demo', ['sh', '-c', 'exit 3'], { exit: 3 }), ctx())).toMatchObject({ status: 'passed' });
     expect(await probeCheck(check('demo', ['sh', '-c', 'exit 3']), ctx())).toMatchObject({ status: 'failed', expected: 'exit status 0' });

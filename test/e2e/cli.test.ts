@@ -287,6 +287,7 @@ describe('ocilab reset --all', () => {
     expect(report.labs.map(({ id, state }) => [id, state])).toEqual([
       ['tags', 'not-started'],
       ['runc', 'not-started'],
+      ['namespaces', 'not-started'],
     ]);
     expect((await runCli(['reset', '--all'], { env })).stdout).toBe('There was no progress in any lab to clear.\n');
   });

@@ -22,7 +22,7 @@ const noBrowser = noLabs || skipUnless(await chromiumUsable(), 'chromium is not 
 
 const REPOSITORY = 'library/busybox';
 
-describe.skipIf(noLabs)('ocilab report after headless runs of both labs', () => {
+describe.skipIf(noLabs)('ocilab report after headless runs of the shipped labs', () => {
   let registry: Registry;
   let dir: string;
   let image: string;
@@ -52,6 +52,23 @@ describe.skipIf(noLabs)('ocilab report after headless runs of both labs', () => 
     expect(tags.exitCode, tags.all).toBe(0);
     const runc = await runCli(['run', '2', '--yes', '--use', 'podman', '--workdir', join(dir, 'runc'), '--var', `img=${image}`], { env });
     expect(runc.exitCode, runc.all).toBe(0);
+    const namespaces = await runCli(
+      [
+        'run',
+        '3',
+        '--yes',
+        '--use',
+        'podman',
+        '--workdir',
+        join(dir, 'namespaces'),
+        '--var',
+        `img=${image}`,
+        '--var',
+        `ctr=ns-report-${process.pid}`,
+      ],
+      { env },
+    );
+    expect(namespaces.exitCode, namespaces.all).toBe(0);
   });
 
   afterAll(async () => {
@@ -60,12 +77,13 @@ describe.skipIf(noLabs)('ocilab report after headless runs of both labs', () => 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('--json names the user and host and gives every step of both labs the status the runs left', async () => {
+  it('--json names the user and host and gives every step of every lab the status the runs left', async () => {
     const { format, version, user, host, labs } = await report();
     expect({ format, version, user, host }).toEqual({ format: 'ocilab-report', version: 1, user: userInfo().username, host: hostname() });
     expect(labs.map((l) => [l.id, l.state])).toEqual([
       ['tags', 'finished'],
       ['runc', 'finished'],
+      ['namespaces', 'finished'],
     ]);
     for (const lab of labs) {
       for (const step of lab.steps) {
@@ -101,6 +119,7 @@ describe.skipIf(noLabs)('ocilab report after headless runs of both labs', () => 
     expect(junit.suites.map((s) => s.name)).toEqual([
       '1 tags: List every tag of an image repository',
       '2 runc: Run busybox with bare runc',
+      '3 namespaces: What a container cannot see',
     ]);
     for (const [i, lab] of labs.entries()) {
       const suite = junit.suites[i];

@@ -124,7 +124,8 @@ describe("a workshop's labs", () => {
     expect(report.labs.map((lab) => [lab.number, lab.id, lab.state])).toEqual([
       [1, 'tags', 'not-started'],
       [2, 'runc', 'not-started'],
-      [3, 'our-registry', 'finished'],
+      [3, 'namespaces', 'not-started'],
+      [4, 'our-registry', 'finished'],
     ]);
   });
 });
@@ -178,7 +179,7 @@ describe('a broken workshop', () => {
     [
       'a shipped lab that does not exist',
       'ocilab-workshop: 1\ntitle: T\nlabs: [tags, registry]\n',
-      ["3:14: no lab shipped with ocilab has the id 'registry' (they are: tags, runc)"],
+      ["3:14: no lab shipped with ocilab has the id 'registry' (they are: tags, runc, namespaces)"],
     ],
     [
       'lab-variables of a lab not in the workshop, and of a variable its lab lacks',

@@ -19,7 +19,7 @@ export async function driveLab(terminal: Terminal, options: DriveOptions): Promi
   const markers = {
     step: 'What next?',
     chooser: 'can be done in several ways',
-    edit: 'Change config.json as shown?',
+    edit: /Change \S+ as shown\?/,
     password: '[sudo] password for',
     shell: /^\/ # ?$/m,
     end: /ocilab exited with \d+/,

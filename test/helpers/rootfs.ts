@@ -6,7 +6,7 @@ import { join } from 'node:path';
 /** Debian's busybox-static: statically linked, so it runs in a rootfs with no libraries. */
 export const BUSYBOX = '/bin/busybox';
 
-export const APPLETS = ['sh', 'hostname', 'ps', 'ls', 'echo', 'cat'] as const;
+export const APPLETS = ['sh', 'hostname', 'ps', 'ls', 'echo', 'cat', 'readlink', 'sleep'] as const;
 const EMPTY_DIRS = ['proc', 'sys', 'dev', 'tmp', 'etc'] as const;
 
 /**
