@@ -273,11 +273,18 @@ describe.skipIf(skip)('a classroom prepared, checked and reset with ansible/', (
       const hosts = recap(result.all);
       for (const name of ['ws1', 'ws2', 'ws3']) expect(hosts[name], result.all).toMatchObject({ unreachable: 0, failed: 0 });
 
+      const files = (await readdir(join(repoRoot, 'labs'))).filter((file) => /^\d+-.*\.md$/.test(file)).sort();
+      const shipped = await Promise.all(
+        files.map(async (file) => /^id: (\S+)$/m.exec(await readFile(join(repoRoot, 'labs', file), 'utf8'))?.[1]),
+      );
+      expect(shipped.length).toBeGreaterThan(2);
       for (const name of ['ws1', 'ws2', 'ws3']) {
         const report = await asStudent(name, ['report', '--json']);
         expect(report.exitCode, report.all).toBe(0);
         const labs = (JSON.parse(report.stdout) as { labs: { id: string; state: string }[] }).labs;
-        expect(labs.map((lab) => lab.state)).toEqual(['not-started', 'not-started']);
+        // Every shipped lab is in the report, and none is started any more.
+        expect(labs.map((lab) => lab.id)).toEqual(shipped);
+        expect(labs.map((lab) => lab.state)).toEqual(shipped.map(() => 'not-started'));
         expect(await readdir(host(name).learner.home)).not.toContain('ocilab');
       }
       expect(await runcList(root)).toEqual([]);
