@@ -1,12 +1,10 @@
 // Gathers a report: the labs, the progress kept for each on this machine, and who and where the learner
 // is. `buildReport` is a pure function of those; `collectReport` reads them from the machine.
-import { readdir } from 'node:fs/promises';
 import { arch, hostname, platform, release, userInfo } from 'node:os';
-import { join } from 'node:path';
 import { describeCheck } from '../checks/index.js';
 import type { Lab, Step } from '../lab/model.js';
 import { resolveVariables, unknownVariables } from '../lab/variables.js';
-import { loadProgress, stateDir, type LabProgress, type StepRecord } from '../runner/progress.js';
+import { loadProgress, progressFile, savedLabIds, type LabProgress, type StepRecord } from '../runner/progress.js';
 import { learner } from '../sys/learner.js';
 import {
   isDoneStatus,
@@ -152,13 +150,10 @@ export async function collectReport(
     const saved = await loadProgress(lab.id);
     if (saved) progress.set(lab.id, saved);
   }
-  const dir = join(stateDir(), 'progress');
-  const files = await readdir(dir).catch(() => [] as string[]);
   const known = new Set(labs.map((lab) => lab.id));
   const more: Lab[] = [];
   const ignored: Collected['ignored'] = [];
-  for (const name of files.filter((n) => n.endsWith('.json') && !known.has(n.slice(0, -'.json'.length))).sort()) {
-    const id = name.slice(0, -'.json'.length);
+  for (const id of (await savedLabIds()).filter((saved) => !known.has(saved))) {
     const saved = await loadProgress(id);
     const lab = saved?.file !== undefined && options.readLab ? await options.readLab(saved.file) : undefined;
     if (saved && lab?.id === id) {
@@ -167,7 +162,7 @@ export async function collectReport(
     } else {
       const reason =
         saved?.file === undefined ? NO_FILE : `progress in the lab file ${saved.file}, which is no longer a lab with the id '${id}'`;
-      ignored.push({ file: join(dir, name), reason });
+      ignored.push({ file: progressFile(id), reason });
     }
   }
   const report = buildReport({

@@ -59,7 +59,8 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const progressDir = () => join(stateDir(), 'progress');
 
-function progressFile(labId: string): string {
+/** Where a lab's progress is kept. */
+export function progressFile(labId: string): string {
   return join(progressDir(), `${labId}.json`);
 }
 
