@@ -1,15 +1,14 @@
 // Lab 3 (namespaces) as root against a registry on loopback: proven with podman and with builtin,
 // run to the end headless, verify on finished workspaces with a learner's mistake applied, and no
 // container or cgroup of the lab's left behind, Ctrl-C included. Container ids start with `ns-`.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { pushBusybox, removeLocalCopies } from '../helpers/image.js';
+import { expectNothingLeft, failedChecks, newContainerId, type ProveReport, type VerifyReport } from '../helpers/leftovers.js';
 import { startRegistry, writeRegistriesConf, type Registry } from '../helpers/registry.js';
 import { isRoot, podmanUsable, registryToolsUsable, skipUnless } from '../helpers/services.js';
 
@@ -19,47 +18,8 @@ const noLab = skipUnless(
 );
 const noPodman = noLab || skipUnless(await podmanUsable(), 'podman is not usable here (`podman info` fails)');
 
-interface ProveReport {
-  proven: boolean;
-  workdir: string;
-  steps: { id: string; status: string; checks: { kind: string; label: string; at: string; verdict?: string }[] }[];
-}
-
-interface VerifyReport {
-  passed: boolean;
-  steps: {
-    id: string;
-    status: string;
-    checks: { kind: string; status: string; message: string; expected?: string; actual?: string; hint?: string }[];
-  }[];
-}
-
 /** A container id of these tests: never the lab's default, never another test run's. */
-const newId = () => `ns-${randomBytes(4).toString('hex')}`;
-
-async function runcIds(): Promise<string[]> {
-  const listed = await execa('runc', ['list', '--quiet'], { reject: false });
-  return listed.stdout.split('\n').filter(Boolean);
-}
-
-/** Cgroup directories named after the container, under v1's controllers or v2's root. */
-async function cgroupsNamed(id: string): Promise<string[]> {
-  const root = '/sys/fs/cgroup';
-  const found = existsSync(join(root, id)) ? [join(root, id)] : [];
-  for (const controller of await readdir(root).catch(() => [])) {
-    if (existsSync(join(root, controller, id))) found.push(join(root, controller, id));
-  }
-  return found;
-}
-
-async function expectNothingLeft(id: string): Promise<void> {
-  expect(await runcIds(), 'runc containers').not.toContain(id);
-  expect(
-    (await runcIds()).filter((c) => c.startsWith('ocilab-probe-')),
-    'probe containers',
-  ).toEqual([]);
-  expect(await cgroupsNamed(id), 'cgroups named after the container').toEqual([]);
-}
+const newId = () => newContainerId('ns');
 
 describe.skipIf(noLab)('lab 3: what a container cannot see', () => {
   let registry: Registry;
@@ -118,13 +78,11 @@ describe.skipIf(noLab)('lab 3: what a container cannot see', () => {
       const result = await runCli(['verify', '3', '--json', '--workdir', workdir, ...vars(id)], { env: env(), timeoutMs: 200_000 });
       return { result, report: JSON.parse(result.stdout) as VerifyReport };
     };
-    const failed = (report: VerifyReport) =>
-      report.steps.flatMap((s) => s.checks.filter((c) => c.status !== 'passed').map((c) => ({ step: s.id, ...c })));
 
     it('runs headless to the end, leaves no container or cgroup, and verify passes on it', async () => {
       await expectNothingLeft(id);
       const { result, report } = await verify();
-      expect(failed(report)).toEqual([]);
+      expect(failedChecks(report)).toEqual([]);
       expect(result.exitCode, result.all).toBe(0);
       await expectNothingLeft(id);
     }, 220_000);
@@ -138,7 +96,7 @@ describe.skipIf(noLab)('lab 3: what a container cannot see', () => {
       try {
         const { result, report } = await verify();
         expect(result.exitCode).toBe(1);
-        const wrong = failed(report);
+        const wrong = failedChecks(report);
         expect(new Set(wrong.map((c) => c.step))).toEqual(new Set(['without-a-pid-namespace']));
         expect(wrong.find((c) => c.kind === 'command')?.actual).toContain('still asks for a pid namespace');
         const probe = wrong.find((c) => c.kind === 'probe');
@@ -158,7 +116,7 @@ describe.skipIf(noLab)('lab 3: what a container cannot see', () => {
       try {
         const { result, report } = await verify();
         expect(result.exitCode).toBe(1);
-        const wrong = failed(report);
+        const wrong = failedChecks(report);
         const terminal = wrong.find((c) => c.kind === 'json');
         expect(terminal).toMatchObject({ step: 'a-container-that-runs-in-the-background', expected: 'false', actual: 'true' });
         expect(terminal?.hint).toContain('cannot allocate tty');
@@ -178,7 +136,7 @@ describe.skipIf(noLab)('lab 3: what a container cannot see', () => {
       try {
         const { result, report } = await verify();
         expect(result.exitCode).toBe(1);
-        const wrong = failed(report);
+        const wrong = failedChecks(report);
         expect(new Set(wrong.map((c) => c.step))).toEqual(new Set(['without-a-uts-namespace']));
         const probe = wrong.find((c) => c.kind === 'probe');
         expect(probe?.message).toContain('unable to set hostname without a private UTS namespace');

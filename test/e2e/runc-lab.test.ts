@@ -5,14 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
-import ajvDraft04 from 'ajv-draft-04';
+import { Ajv } from 'ajv';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, sharedDir } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { pushBusybox, removeLocalCopies, type Engine } from '../helpers/image.js';
 import { startRegistry, writeRegistriesConf, type Registry } from '../helpers/registry.js';
+import { configValidator } from '../helpers/runtime-schema.js';
 import { dockerUsable, isRoot, podmanUsable, registryToolsUsable, skipUnless } from '../helpers/services.js';
 
 const noLab = skipUnless(
@@ -21,24 +20,6 @@ const noLab = skipUnless(
 );
 const noPodman = noLab || skipUnless(await podmanUsable(), 'podman is not usable here (`podman info` fails)');
 const noDocker = noLab || skipUnless(await dockerUsable(), 'dockerd is not reachable (`docker info` fails)');
-
-const RUNTIME_SCHEMAS = join(sharedDir, 'oci-schemas', 'runtime-spec');
-// A CommonJS module whose exports are the class itself, with `default` pointing to it as well.
-const AjvDraft04 = ajvDraft04.default;
-
-/** The OCI runtime-spec schema of config.json, with the sibling files its `$ref`s name. */
-async function configValidator() {
-  const ajv = new AjvDraft04({ strict: false, allErrors: true });
-  const files = (await readdir(RUNTIME_SCHEMAS)).filter((f) => f.endsWith('.json'));
-  for (const file of files) {
-    const schema = JSON.parse(await readFile(join(RUNTIME_SCHEMAS, file), 'utf8')) as Record<string, unknown>;
-    // The files refer to each other by file name: give each its file URL as id so those refs resolve.
-    ajv.addSchema({ ...schema, id: pathToFileURL(join(RUNTIME_SCHEMAS, file)).href });
-  }
-  const validate = ajv.getSchema(pathToFileURL(join(RUNTIME_SCHEMAS, 'config-schema.json')).href);
-  if (!validate) throw new Error(`no config-schema.json in ${RUNTIME_SCHEMAS}`);
-  return (config: unknown) => (validate(config) ? [] : (validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath} ${e.message}`));
-}
 
 interface RuntimeConfig {
   hostname?: string;
