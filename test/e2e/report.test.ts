@@ -1,8 +1,9 @@
-// `ocilab report` after a learner ran both shipped labs headless against a loopback registry (lab 1
-// with curl, lab 2 with podman): the summary, JSON, JUnit XML (read back and checked for structure)
-// and the HTML page, opened in a real headless Chromium with every network request failed. Then lab 1
-// again with a registry host where nothing listens, so the report has a failure to show.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+// `ocilab report` after a learner ran the first three shipped labs headless, in a workshop of those
+// three, against a loopback registry (lab 1 with curl, labs 2 and 3 with podman): the summary, JSON,
+// JUnit XML (read back and checked for structure) and the HTML page, opened in a real headless
+// Chromium with every network request failed. Then lab 1 again with a registry host where nothing
+// listens, so the report has a failure to show.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +46,14 @@ describe.skipIf(noLabs)('ocilab report after headless runs of the shipped labs',
     registry = await startRegistry();
     image = await pushBusybox(registry.host, REPOSITORY);
     dir = await mkdtemp(join(tmpdir(), 'ocilab-report-'));
-    env = { XDG_STATE_HOME: join(dir, 'state'), CONTAINERS_REGISTRIES_CONF: await writeRegistriesConf(registry.host, dir) };
+    // The report covers the labs of the workshop in effect: these three, whatever else ships.
+    const workshop = join(dir, 'workshop.yml');
+    await writeFile(workshop, 'ocilab-workshop: 1\ntitle: Report test\nlabs: [tags, runc, namespaces]\n');
+    env = {
+      XDG_STATE_HOME: join(dir, 'state'),
+      CONTAINERS_REGISTRIES_CONF: await writeRegistriesConf(registry.host, dir),
+      OCILAB_WORKSHOP: workshop,
+    };
     screenshots = await outputDir('report');
 
     const tags = await runLab1(registry.host);

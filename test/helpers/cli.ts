@@ -1,6 +1,6 @@
 // Runs the built CLI as a user would: `node dist/cli/main.js ARGS`, no terminal, no colour, and its
 // progress kept in a state directory of its own (removed afterwards) unless the test gives one.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,6 +15,18 @@ export const cliMain = join(repoRoot, 'dist', 'bin', 'ocilab.js');
 export const sharedDir = resolve(repoRoot, '..', 'shared');
 
 const DEFAULT_TIMEOUT_MS = 110_000;
+
+/** The labs shipped in labs/, in their order, with the id and title of each one's front matter. */
+export function shippedLabs(): { number: number; id: string; title: string }[] {
+  const files = readdirSync(join(repoRoot, 'labs'))
+    .filter((file) => /^\d+-.*\.md$/.test(file))
+    .sort();
+  return files.map((file, i) => {
+    const text = readFileSync(join(repoRoot, 'labs', file), 'utf8');
+    const field = (name: string) => new RegExp(`^${name}: (.+)$`, 'm').exec(text)?.[1] ?? `(no ${name} in ${file})`;
+    return { number: i + 1, id: field('id'), title: field('title') };
+  });
+}
 
 export interface CliOptions {
   /** Added to the inherited environment; a value of undefined removes the variable. */
