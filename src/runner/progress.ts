@@ -28,7 +28,7 @@ export interface StepRecord {
 export interface CheckRecord {
   kind: string;
   label: string;
-  status: 'passed' | 'failed' | 'error';
+  status: 'passed' | 'failed' | 'error' | 'skipped';
   message: string;
   expected?: string;
   actual?: string;
