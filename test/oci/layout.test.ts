@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PullError } from '../../src/oci/errors.js';
+import { DigestMismatchError, PullError } from '../../src/oci/errors.js';
 import { parseLayoutTarget, type LayoutTarget } from '../../src/oci/layout.js';
 import { pull } from '../../src/oci/pull.js';
 import { parseReference } from '../../src/oci/reference.js';
@@ -129,6 +129,21 @@ describe('pull into an OCI image layout', () => {
     await pullLayout(m, 'multi', { dir, tag: 'multi' });
     expect((await readIndex(dir)).manifests.map((e) => e.digest)).toEqual([amd.manifest.digest]);
     expect(existsSync(join(dir, 'blobs', 'sha256', arm.config.digest.slice('sha256:'.length)))).toBe(false);
+  });
+
+  it('fails on a layer whose bytes do not match its digest, and writes no index.json naming it', async () => {
+    const img = image();
+    const dir = fresh('layout');
+    // A mirror with a bad disk: the layer's bytes, twenty of them zeroed.
+    const tampered = await startMirror({
+      repository: REPO,
+      manifests: { '1.0': { bytes: img.manifest.bytes, contentType: OCI.manifest } },
+      blobs: { [img.config.digest]: img.config.bytes, [LAYER.digest]: Buffer.from(LAYER.bytes).fill(0, 20, 40) },
+    });
+    mirrors.push(tampered);
+    const error = await pullLayout(tampered, '1.0', { dir, tag: 'base' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DigestMismatchError);
+    expect(existsSync(join(dir, 'index.json'))).toBe(false);
   });
 
   it('refuses a directory that holds something other than a layout, and leaves it as it was', async () => {
