@@ -1,9 +1,10 @@
 // An OCI image layout (the image-spec's image-layout.md) written from the blob cache, as
 // `skopeo copy docker://IMAGE oci:DIR:TAG` writes one: `oci-layout`, every blob the image manifest
 // reaches under `blobs/<algorithm>/<hex>`, and `index.json` naming the manifest by its tag in
-// `org.opencontainers.image.ref.name`. Blobs are copied as they are (their digests stay the
-// registry's), verified on the way; `index.json` is written last, so it never names a missing blob.
-// A layout already in DIR keeps its other tags and blobs.
+// `org.opencontainers.image.ref.name`. The config and layers are copied as they are (their digests
+// stay the registry's), verified on the way; a Docker manifest is written anew with OCI's media types,
+// as skopeo does, since OCI tools (umoci, skopeo's oci: transport) read no other. `index.json` is
+// written last, so it never names a missing blob. A layout already in DIR keeps its other tags.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -11,15 +12,23 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobCache } from './cache.js';
-import { Verifier, splitDigest } from './digest.js';
+import { Verifier, digestOf, splitDigest } from './digest.js';
 import { DigestMismatchError, PullError } from './errors.js';
-import type { Descriptor } from './manifest.js';
+import { MEDIA_TYPE, type Descriptor } from './manifest.js';
 
 export const LAYOUT_FILE = 'oci-layout';
 export const LAYOUT_VERSION = '1.0.0';
 export const INDEX_FILE = 'index.json';
 export const REF_NAME = 'org.opencontainers.image.ref.name';
-const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
+const INDEX_TYPE = MEDIA_TYPE.ociIndex;
+
+/** Docker's media types for what OCI names otherwise; the bytes they describe are the same. */
+const OCI_FOR_DOCKER: Record<string, string> = {
+  [MEDIA_TYPE.dockerManifest]: MEDIA_TYPE.ociManifest,
+  [MEDIA_TYPE.dockerConfig]: MEDIA_TYPE.ociConfig,
+  'application/vnd.docker.image.rootfs.diff.tar.gzip': 'application/vnd.oci.image.layer.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.diff.tar': 'application/vnd.oci.image.layer.v1.tar',
+};
 
 /** `DIR` or `DIR:TAG`, as skopeo's `oci:` transport and umoci's `--image` write it. */
 export interface LayoutTarget {
@@ -28,10 +37,11 @@ export interface LayoutTarget {
   tag: string | undefined;
 }
 
-/** What goes into the layout: the image manifest (its descriptor) and the blobs it names. */
+/** What goes into the layout: the image manifest and the blobs it names. */
 export interface LayoutImage {
-  manifest: Pick<Descriptor, 'mediaType' | 'digest' | 'size'>;
-  /** The config and the layers; the manifest's own bytes are read from the cache too. */
+  /** The manifest as the registry sent it, and its media type. */
+  manifest: { mediaType: string; bytes: Buffer };
+  /** The config and the layers, copied from the cache. */
   blobs: readonly Pick<Descriptor, 'digest' | 'size'>[];
 }
 
@@ -57,12 +67,16 @@ export async function writeLayout(cache: BlobCache, target: LayoutTarget, image:
   const { dir } = target;
   await mkdir(dir, { recursive: true });
   const index = await existingIndex(dir);
-  for (const blob of [image.manifest, ...image.blobs]) await copyBlob(cache, dir, blob);
+  for (const blob of image.blobs) await copyBlob(cache, dir, blob);
+  const manifest = ociManifest(image.manifest);
+  const digest = digestOf(manifest.bytes);
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  await writeAtomically(join(dir, 'blobs', 'sha256', splitDigest(digest).hex), manifest.bytes);
   await writeAtomically(join(dir, LAYOUT_FILE), `${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`);
   const entry: Descriptor = {
-    mediaType: image.manifest.mediaType,
-    digest: image.manifest.digest,
-    size: image.manifest.size,
+    mediaType: manifest.mediaType,
+    digest,
+    size: manifest.bytes.length,
     ...(target.tag !== undefined ? { annotations: { [REF_NAME]: target.tag } } : {}),
   };
   // The tag moves to this image; an untagged entry of the same manifest is not repeated.
@@ -72,6 +86,15 @@ export async function writeLayout(cache: BlobCache, target: LayoutTarget, image:
       : m.digest !== entry.digest || m.annotations?.[REF_NAME] !== undefined,
   );
   await writeAtomically(join(dir, INDEX_FILE), `${JSON.stringify({ ...index, manifests: [...others, entry] }, null, 2)}\n`);
+}
+
+/** An OCI manifest unchanged; a Docker one with OCI's media types, which changes its bytes and digest but none of the blobs it names. */
+export function ociManifest(manifest: LayoutImage['manifest']): LayoutImage['manifest'] {
+  if (manifest.mediaType !== MEDIA_TYPE.dockerManifest) return manifest;
+  const body = JSON.parse(manifest.bytes.toString('utf8')) as { config: Descriptor; layers: Descriptor[]; [field: string]: unknown };
+  const oci = (d: Descriptor): Descriptor => ({ ...d, mediaType: OCI_FOR_DOCKER[d.mediaType] ?? d.mediaType });
+  const converted = { ...body, mediaType: MEDIA_TYPE.ociManifest, config: oci(body.config), layers: body.layers.map(oci) };
+  return { mediaType: MEDIA_TYPE.ociManifest, bytes: Buffer.from(JSON.stringify(converted)) };
 }
 
 /** The index.json of a layout already in `dir`, or an empty one; a directory that holds something else is refused. */
@@ -134,7 +157,7 @@ async function copyBlob(cache: BlobCache, dir: string, blob: Pick<Descriptor, 'd
   }
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+async function writeAtomically(file: string, text: string | Buffer): Promise<void> {
   const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
   try {
     await writeFile(partial, text, { flag: 'wx', mode: 0o644 });

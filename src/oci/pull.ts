@@ -134,7 +134,7 @@ class Pull {
       const bytes = await this.source.cache.read(image.manifestDigest);
       if (!bytes) throw new PullError(`The manifest ${image.manifestDigest} of ${this.source.name} is missing from the cache: pull again.`);
       await writeLayout(this.source.cache, this.options.layout, {
-        manifest: { mediaType: manifest.mediaType, digest: image.manifestDigest, size: bytes.length },
+        manifest: { mediaType: manifest.mediaType, bytes },
         blobs: [manifest.config, ...descriptors],
       });
     }

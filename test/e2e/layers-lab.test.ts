@@ -11,7 +11,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { pushBusybox, removeLocalCopies } from '../helpers/image.js';
+import { busyboxLayout, DEFAULT_TAG, pushBusybox, removeLocalCopies } from '../helpers/image.js';
 import { failedChecks, type ProveReport, type VerifyReport } from '../helpers/leftovers.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { isRoot, podmanUsable, registryToolsUsable, skipUnless } from '../helpers/services.js';
@@ -61,8 +61,11 @@ describe.skipIf(noLab)('lab 6: an image is a stack of tarballs', () => {
   const env = () => ({ XDG_STATE_HOME: join(dir, 'state'), XDG_CACHE_HOME: join(dir, 'cache') });
   const vars = () => ['--var', `img=${image}`, '--var', 'tlsverify=false'];
 
-  async function proves(way: string): Promise<void> {
-    const result = await runCli(['prove', '6', '--use', way, ...vars(), '--json'], { env: env(), timeoutMs: 200_000 });
+  async function proves(way: string, img = image): Promise<void> {
+    const result = await runCli(['prove', '6', '--use', way, '--var', `img=${img}`, '--var', 'tlsverify=false', '--json'], {
+      env: env(),
+      timeoutMs: 200_000,
+    });
     const report = JSON.parse(result.stdout) as ProveReport;
     for (const check of report.steps.flatMap((s) => s.checks)) expect(check.verdict, `${check.at} ${check.label}`).toBe('ok');
     expect(result.exitCode, result.all).toBe(0);
@@ -73,6 +76,26 @@ describe.skipIf(noLab)('lab 6: an image is a stack of tarballs', () => {
   it('proves every check with the builtin way (ocilab pull --layout)', () => proves('builtin'), 220_000);
   it('proves every check with the skopeo way', () => proves('skopeo'), 220_000);
   it.skipIf(noPodman)('proves every check with the podman way', () => proves('podman'), 220_000);
+
+  it("proves the builtin way on an image pushed in Docker's format, whose manifest ocilab writes anew in OCI's for umoci", async () => {
+    const docker = `${registry.host}/library/busybox:docker-format`;
+    await tool('skopeo', [
+      '--insecure-policy',
+      'copy',
+      '--quiet',
+      '--format',
+      'v2s2',
+      '--dest-tls-verify=false',
+      `oci:${await busyboxLayout()}:${DEFAULT_TAG}`,
+      `docker://${docker}`,
+    ]);
+    const raw = await fetch(`${registry.url}/v2/library/busybox/manifests/docker-format`, {
+      headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    expect(raw.headers.get('content-type')).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    await raw.body?.cancel();
+    await proves('builtin', docker);
+  }, 220_000);
 
   describe('a finished workspace', () => {
     let workdir: string;

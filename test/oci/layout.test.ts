@@ -12,7 +12,7 @@ import { pull } from '../../src/oci/pull.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { Transport } from '../../src/oci/transport.js';
 import { startMirror, type Mirror, type MirrorContent } from '../helpers/fake-registries.js';
-import { AMD64, ARM64, OCI, configOf, gzipLayer, indexOf, manifestOf, type Blob } from '../helpers/image-content.js';
+import { AMD64, ARM64, DOCKER, OCI, configOf, gzipLayer, indexOf, manifestOf, type Blob } from '../helpers/image-content.js';
 
 const REPO = 'library/demo';
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -129,6 +129,30 @@ describe('pull into an OCI image layout', () => {
     await pullLayout(m, 'multi', { dir, tag: 'multi' });
     expect((await readIndex(dir)).manifests.map((e) => e.digest)).toEqual([amd.manifest.digest]);
     expect(existsSync(join(dir, 'blobs', 'sha256', arm.config.digest.slice('sha256:'.length)))).toBe(false);
+  });
+
+  it("writes a Docker manifest anew with OCI's media types, over the same config and layer blobs", async () => {
+    const config = configOf(AMD64);
+    const docker = manifestOf({
+      config,
+      layers: [LAYER],
+      mediaType: DOCKER.manifest,
+      configType: DOCKER.config,
+      layerType: DOCKER.layerGzip,
+    });
+    const m = await serveImages({ '1.0': docker }, [{ manifest: docker, config }]);
+    const dir = fresh('layout');
+    await pullLayout(m, '1.0', { dir, tag: 'base' });
+    const [entry] = (await readIndex(dir)).manifests;
+    expect(entry?.mediaType).toBe(OCI.manifest);
+    expect(entry?.digest).not.toBe(docker.digest);
+    const bytes = await readFile(join(dir, 'blobs', 'sha256', entry!.digest.slice('sha256:'.length)));
+    expect(sha256(bytes)).toBe(entry?.digest);
+    expect(bytes.length).toBe(entry?.size);
+    const written = JSON.parse(bytes.toString()) as { mediaType: string; config: Index['manifests'][number]; layers: Index['manifests'] };
+    expect(written.mediaType).toBe(OCI.manifest);
+    expect(written.config).toMatchObject({ mediaType: OCI.config, digest: config.digest });
+    expect(written.layers).toEqual([{ mediaType: OCI.layerGzip, digest: LAYER.digest, size: LAYER.size }]);
   });
 
   it('fails on a layer whose bytes do not match its digest, and writes no index.json naming it', async () => {

@@ -23,7 +23,8 @@ unpacked over, as tar -x would. As root, owners and device nodes are kept as the
 With --layout DIR[:TAG] (with or without --rootfs), the image's manifest, config and layers are also
 copied, as the registry has them, into DIR as an OCI image layout (oci-layout, index.json,
 blobs/sha256/...), named TAG in index.json (default: the image's own tag), as skopeo copy
-docker://IMAGE oci:DIR:TAG does; a layout already in DIR keeps its other tags.
+docker://IMAGE oci:DIR:TAG does; a Docker manifest is written anew with OCI's media types, as skopeo
+writes it. A layout already in DIR keeps its other tags.
 
 Downloaded layers are kept in $XDG_CACHE_HOME/ocilab (~/.cache/ocilab): pulling the same image again
 downloads nothing (one HEAD request asks whether the tag moved), and --offline uses the cache alone,
