@@ -62,12 +62,16 @@ export function parseLayoutTarget(text: string, defaultTag: string | undefined):
   return { dir: text, tag: defaultTag };
 }
 
-/** Writes `image` from `cache` into the layout `target.dir` (created if missing), named by `target.tag`. */
-export async function writeLayout(cache: BlobCache, target: LayoutTarget, image: LayoutImage): Promise<void> {
+/**
+ * Writes `image` from `cache` into the layout `target.dir` (created if missing), named by `target.tag`.
+ * Stopped by `signal`, it leaves no partial file, and index.json as it was.
+ */
+export async function writeLayout(cache: BlobCache, target: LayoutTarget, image: LayoutImage, signal?: AbortSignal): Promise<void> {
   const { dir } = target;
   await mkdir(dir, { recursive: true });
   const index = await existingIndex(dir);
-  for (const blob of image.blobs) await copyBlob(cache, dir, blob);
+  for (const blob of image.blobs) await copyBlob(cache, dir, blob, signal);
+  signal?.throwIfAborted();
   const manifest = ociManifest(image.manifest);
   const digest = digestOf(manifest.bytes);
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
@@ -128,7 +132,12 @@ async function existingIndex(dir: string): Promise<Index> {
 }
 
 /** Copies one blob from the cache, verified on the way, to a temporary file renamed into place. */
-async function copyBlob(cache: BlobCache, dir: string, blob: Pick<Descriptor, 'digest' | 'size'>): Promise<void> {
+async function copyBlob(
+  cache: BlobCache,
+  dir: string,
+  blob: Pick<Descriptor, 'digest' | 'size'>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const { algorithm, hex } = splitDigest(blob.digest);
   const target = join(dir, 'blobs', algorithm, hex);
   await mkdir(join(target, '..'), { recursive: true });
@@ -145,6 +154,7 @@ async function copyBlob(cache: BlobCache, dir: string, blob: Pick<Descriptor, 'd
         verifier.finish();
       },
       createWriteStream(partial, { flags: 'wx', mode: 0o644 }) as Writable,
+      signal ? { signal } : {},
     );
     await rename(partial, target);
   } catch (error) {

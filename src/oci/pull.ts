@@ -133,10 +133,15 @@ class Pull {
       const { manifest } = image;
       const bytes = await this.source.cache.read(image.manifestDigest);
       if (!bytes) throw new PullError(`The manifest ${image.manifestDigest} of ${this.source.name} is missing from the cache: pull again.`);
-      await writeLayout(this.source.cache, this.options.layout, {
-        manifest: { mediaType: manifest.mediaType, bytes },
-        blobs: [manifest.config, ...descriptors],
-      });
+      await writeLayout(
+        this.source.cache,
+        this.options.layout,
+        {
+          manifest: { mediaType: manifest.mediaType, bytes },
+          blobs: [manifest.config, ...descriptors],
+        },
+        this.signal,
+      );
     }
     const downloaded = layers.filter((l) => !l.cached);
     return {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DigestMismatchError, PullError } from '../../src/oci/errors.js';
-import { parseLayoutTarget, type LayoutTarget } from '../../src/oci/layout.js';
+import { BlobCache } from '../../src/oci/cache.js';
+import { parseLayoutTarget, writeLayout, type LayoutTarget } from '../../src/oci/layout.js';
 import { pull } from '../../src/oci/pull.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { Transport } from '../../src/oci/transport.js';
@@ -168,6 +169,25 @@ describe('pull into an OCI image layout', () => {
     const error = await pullLayout(tampered, '1.0', { dir, tag: 'base' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DigestMismatchError);
     expect(existsSync(join(dir, 'index.json'))).toBe(false);
+  });
+
+  it('stopped, leaves no partial blob and no index.json', async () => {
+    const img = image();
+    const cache = new BlobCache(fresh('cache'));
+    for (const blob of [img.config, LAYER]) await cache.put(blob.digest, blob.bytes);
+    const dir = fresh('layout');
+    const stop = new AbortController();
+    stop.abort(new Error('Ctrl-C'));
+    const written = writeLayout(
+      cache,
+      { dir, tag: 'base' },
+      { manifest: { mediaType: OCI.manifest, bytes: img.manifest.bytes }, blobs: [img.config, LAYER] },
+      stop.signal,
+    );
+    await expect(written).rejects.toThrow();
+    expect(existsSync(join(dir, 'index.json'))).toBe(false);
+    const left = await readdir(dir, { recursive: true });
+    expect(left.filter((name) => name.endsWith('.partial'))).toEqual([]);
   });
 
   it('refuses a directory that holds something other than a layout, and leaves it as it was', async () => {
