@@ -1,5 +1,6 @@
 // Pulls an image into a root filesystem: the reference resolved to an image manifest (`resolve.ts`),
-// then its layers downloaded into the blob cache and applied in order with applyLayer.
+// then its layers downloaded into the blob cache and applied in order with applyLayer; and, when asked,
+// copied from the cache into an OCI image layout (`layout.ts`).
 //
 // A layer flows blob → digest → gunzip → tar entries → disk and is never held in memory. Up to
 // PULL_CONCURRENCY layers download at once, each into a temporary file of the cache, while the layers
@@ -13,6 +14,7 @@ import { shortDigest } from './digest.js';
 import { DigestMismatchError, LayerError, OciError, PullError } from './errors.js';
 import { LayerBlob, downloadBlob, readBlob } from './layer-blob.js';
 import type { ApplyLayerOptions, LayerStats } from './layer-entries.js';
+import { writeLayout, type LayoutTarget } from './layout.js';
 import { layerPacking, type Descriptor } from './manifest.js';
 import { hostPlatform, parsePlatform } from './platform.js';
 import { formatReference, type Reference } from './reference.js';
@@ -55,6 +57,8 @@ export interface PullOptions {
   /** Told, in a sentence, what the user should know: entries skipped, a tag that moved, a platform that differs. */
   onNote?: (message: string) => void;
   makeSpecialFile?: ApplyLayerOptions['makeSpecialFile'];
+  /** Also write the image (manifest, config, layers as the registry has them) into this OCI image layout. */
+  layout?: LayoutTarget;
 }
 
 export interface PullResult {
@@ -64,6 +68,7 @@ export interface PullResult {
   manifestDigest: string;
   /** The platform chosen from the index; undefined for a single-platform image. */
   platform: string | undefined;
+  /** One per layer applied: none without a rootfs. */
   layers: LayerStats[];
   /** Bytes of blobs downloaded (manifests not counted). */
   downloadedBytes: number;
@@ -73,11 +78,12 @@ export interface PullResult {
 
 /**
  * Pulls `ref` (tag `latest` when it names none) and unpacks its layers into `rootfs`, created if
- * missing; what `rootfs` already holds is unpacked over, as `tar -x` would. Throws a PullError or
+ * missing; what `rootfs` already holds is unpacked over, as `tar -x` would. Without `rootfs` the layers
+ * are only downloaded (for `options.layout`). Throws a PullError or
  * DigestMismatchError for an image it cannot pull, RegistryError when a registry refuses or cannot be
  * reached, LayerError for a layer it refuses to unpack, the signal's reason when aborted.
  */
-export async function pull(ref: Reference, rootfs: string, options: PullOptions = {}): Promise<PullResult> {
+export async function pull(ref: Reference, rootfs: string | undefined, options: PullOptions = {}): Promise<PullResult> {
   return new Pull(ref, options).run(rootfs);
 }
 
@@ -110,7 +116,7 @@ class Pull {
     this.signal = options.signal;
   }
 
-  async run(rootfs: string): Promise<PullResult> {
+  async run(rootfs: string | undefined): Promise<PullResult> {
     const image = await resolveImage(this.source);
     const descriptors = image.manifest.layers;
     // Layers ocilab cannot unpack are refused before anything is downloaded.
@@ -121,8 +127,22 @@ class Pull {
     const layers = await this.layersToPull(descriptors);
     this.options.onProgress?.({ type: 'image', reference: this.source.name, digest: image.digest, platform: image.platform, layers });
     // Made even for an image without layers, as promised.
-    await mkdir(rootfs, { recursive: true });
+    if (rootfs !== undefined) await mkdir(rootfs, { recursive: true });
     const stats = await this.applyLayers(layers, rootfs);
+    if (this.options.layout) {
+      const { manifest } = image;
+      const bytes = await this.source.cache.read(image.manifestDigest);
+      if (!bytes) throw new PullError(`The manifest ${image.manifestDigest} of ${this.source.name} is missing from the cache: pull again.`);
+      await writeLayout(
+        this.source.cache,
+        this.options.layout,
+        {
+          manifest: { mediaType: manifest.mediaType, bytes },
+          blobs: [manifest.config, ...descriptors],
+        },
+        this.signal,
+      );
+    }
     const downloaded = layers.filter((l) => !l.cached);
     return {
       digest: image.digest,
@@ -147,7 +167,7 @@ class Pull {
     return pulled;
   }
 
-  private async applyLayers(layers: readonly PullLayer[], rootfs: string): Promise<LayerStats[]> {
+  private async applyLayers(layers: readonly PullLayer[], rootfs: string | undefined): Promise<LayerStats[]> {
     const downloads = new AbortController();
     const stop = (): void => {
       downloads.abort(this.signal?.reason);
@@ -181,7 +201,10 @@ class Pull {
     const stats: LayerStats[] = [];
     try {
       startDownloads();
-      for (const job of jobs) stats.push(await this.applyOne(job, rootfs));
+      for (const job of jobs) {
+        if (rootfs !== undefined) stats.push(await this.applyOne(job, rootfs));
+        else await this.downloaded(job);
+      }
       return stats;
     } finally {
       // Downloads still going after a failure are stopped; each removes its temporary file.
@@ -205,6 +228,12 @@ class Pull {
         onProgress?.({ type: 'layer-downloaded', layer: index, seconds: (performance.now() - started) / 1000 });
       },
     });
+  }
+
+  /** Waits for a layer that is only downloaded, not applied; a failed download fails the pull. */
+  private async downloaded({ blob }: Job): Promise<void> {
+    await blob.settled();
+    if (blob.state() === 'failed') throw this.signal?.aborted ? this.signal.reason : blob.error;
   }
 
   private async applyOne({ blob, index }: Job, rootfs: string): Promise<LayerStats> {

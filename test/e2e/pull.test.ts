@@ -65,7 +65,10 @@ describe('ocilab pull without a registry', () => {
 
   it.each([
     [['pull', 'Busybox', '--rootfs', 'x'], "ocilab: 'Busybox' is not an image reference: repository names are lower-case, e.g. busybox.\n"],
-    [['pull', 'busybox'], 'ocilab: `ocilab pull` needs --rootfs DIR, the directory to unpack into, e.g. `--rootfs rootfs`.\n'],
+    [
+      ['pull', 'busybox'],
+      'ocilab: `ocilab pull` needs --rootfs DIR, the directory to unpack into, e.g. `--rootfs rootfs`, or --layout DIR[:TAG], an OCI image layout to copy the image into.\n',
+    ],
     [
       ['pull', 'busybox', '--rootfs', 'x', '--platform', 'arm64'],
       "ocilab: 'arm64' is not a platform: write os/architecture[/variant], e.g. linux/amd64 or linux/arm64/v8.\n",
