@@ -88,6 +88,8 @@ describe('how a probe runs runc', () => {
   const rootless = {
     linux: { namespaces: [{ type: 'pid' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] },
   };
+  // Root's user namespace, root inside mapped to an ordinary uid outside: only root may set it up.
+  const remapped = { linux: { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] } };
   it.each([
     ['root', plain, 'direct'],
     ['root', rootless, 'direct'],
@@ -96,11 +98,7 @@ describe('how a probe runs runc', () => {
     ['none', plain, 'none'],
     ['sudo-password', rootless, 'rootless'],
     ['none', rootless, 'rootless'],
-    [
-      'sudo-password',
-      { linux: { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] } },
-      'sudo',
-    ],
+    ['sudo-password', remapped, 'sudo'],
   ] as const)('as %s, a bundle %j runs %s', (privilege, config, way) => {
     expect(probeRunc(config, privilege, 1000)).toBe(way);
   });
