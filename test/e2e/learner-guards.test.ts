@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushBusybox } from '../helpers/image.js';
 import { driveLab } from '../helpers/lab-driver.js';
 import { asLearner, learner, learnerOcilab, learnersUsable } from '../helpers/learners.js';
-import { newContainerId } from '../helpers/leftovers.js';
+import { failedChecks, newContainerId, type VerifyReport } from '../helpers/leftovers.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { registryToolsUsable, skipUnless } from '../helpers/services.js';
 import { Terminal } from '../helpers/terminal.js';
@@ -181,6 +181,23 @@ describe.skipIf(skip)('lab 7 as a normal user, with sudo or rootless', () => {
       const proved = await asLearner(who, [learnerOcilab, 'prove', '7', '--use', 'builtin', '--use', 'rootless', ...vars]);
       expect(proved.exitCode, proved.all).toBe(0);
       expect(proved.stdout).not.toMatch(/✗/);
+
+      // A mapping of a range that /etc/subuid does not give this learner: runc cannot set it up.
+      const mapped = await asLearner(who, [
+        'sh',
+        '-c',
+        `cd ~/ocilab/guards && jq '.linux.uidMappings += [{"containerID": 1, "hostID": 100000, "size": 65536}]' userns/config.json > mapped.json && mv mapped.json userns/config.json`,
+      ]);
+      expect(mapped.exitCode, mapped.all).toBe(0);
+      const verified = await asLearner(who, [learnerOcilab, 'verify', '7', '--json', '--use', 'rootless', ...vars]);
+      expect(verified.exitCode, verified.all).toBe(1);
+      const report = JSON.parse(verified.stdout) as VerifyReport;
+      const wrong = failedChecks(report);
+      expect(new Set(wrong.map((c) => c.step))).toEqual(
+        new Set(['root-inside-an-ordinary-uid-outside', 'who-owns-what-the-container-writes']),
+      );
+      expect(wrong.find((c) => c.kind === 'probe')?.message).toMatch(/^runc could not run `cat \/proc\/self\/uid_map` in the container/);
+      expect(verified.stderr).toContain('Rootless, runc may map only your own uid');
       // Rootless runc keeps its state in the learner's own directory: nothing of this id is left there.
       const state = await asLearner(who, ['sh', '-c', 'runc --root "${XDG_RUNTIME_DIR:-/tmp/runc-$(id -u)}/runc" list --quiet']);
       expect(state.stdout.split('\n')).not.toContain(id);
