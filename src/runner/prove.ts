@@ -213,7 +213,11 @@ function judgeStep(lab: Lab, run: StepRun, vars: Record<string, string>): Proved
     const verdict = actionsFailed || !before || !after ? undefined : judgeCheck(check, before, after);
     return { ...describe(lab, check, vars), ...(before ? { before } : {}), ...(after ? { after } : {}), ...(verdict ? { verdict } : {}) };
   });
-  const status: ProvedStepStatus = actionsFailed ? 'commands-failed' : checks.every((c) => c.verdict === 'ok' || c.verdict === 'skipped') ? 'proven' : 'unproven';
+  const status: ProvedStepStatus = actionsFailed
+    ? 'commands-failed'
+    : checks.every((c) => c.verdict === 'ok' || c.verdict === 'skipped')
+      ? 'proven'
+      : 'unproven';
   return {
     id: step.id,
     title: step.title,

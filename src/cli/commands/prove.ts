@@ -136,7 +136,8 @@ function formatEnd(report: ProveReport, c: ChalkInstance): string {
     const skipped = checks.filter((ch) => ch.verdict === 'skipped').length;
     const where = `${count(checks.length - skipped, 'check', 'checks')} in ${count(report.steps.length, 'step', 'steps')}`;
     lines.push('', c.green(`Proven: ${where} fail before their step and pass after it${asMarked}.`));
-    if (skipped > 0) lines.push(c.dim(`${count(skipped, 'check does', 'checks do')} not apply on this machine and could not be proven here.`));
+    if (skipped > 0)
+      lines.push(c.dim(`${count(skipped, 'check does', 'checks do')} not apply on this machine and could not be proven here.`));
     return `${lines.join('\n')}\n`;
   }
   const judged = (verdict: Verdict) => checks.filter((ch) => ch.verdict === verdict).length;
@@ -150,7 +151,8 @@ function formatEnd(report: ProveReport, c: ChalkInstance): string {
   ].filter(Boolean);
   lines.push('', c.bold(`Not proven: ${parts.join(', ')}.`));
   for (const check of checks)
-    if (check.verdict && check.verdict !== 'ok' && check.verdict !== 'skipped') lines.push(`${check.at}: ${check.verdict.replace('-', ' ')}: ${check.label}`);
+    if (check.verdict && check.verdict !== 'ok' && check.verdict !== 'skipped')
+      lines.push(`${check.at}: ${check.verdict.replace('-', ' ')}: ${check.label}`);
   for (const step of report.steps) if (step.status === 'commands-failed') lines.push(`${step.at}: commands failed: ${step.title}`);
   return `${lines.join('\n')}\n`;
 }
