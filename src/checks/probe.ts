@@ -33,21 +33,31 @@ interface RuntimeConfig {
   process?: Record<string, unknown>;
   root?: Record<string, unknown>;
   // The learner's JSON: an entry may be anything, null included.
-  linux?: { namespaces?: ({ type?: unknown } | null)[]; uidMappings?: unknown[]; [key: string]: unknown };
+  linux?: {
+    namespaces?: ({ type?: unknown } | null)[];
+    uidMappings?: ({ hostID?: unknown; size?: unknown } | null)[];
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
 /** How a probe runs runc: `direct` as root, `sudo` through `sudo -n`, `rootless` as the learner, or cannot. */
 export type ProbeRunc = 'direct' | 'sudo' | 'rootless' | 'none';
 
-/** A config made with `runc spec --rootless`: a user namespace that maps the learner's uid. Pure. */
-export function isRootlessConfig(config: RuntimeConfig): boolean {
+/**
+ * A config made with `runc spec --rootless`: a user namespace whose uid mappings include `uid`, the
+ * learner's own. A user namespace that maps root to other uids (0 → 100000, as root would set one up)
+ * is a bundle for root: only root may write such a mapping. Pure.
+ */
+export function isRootlessConfig(config: RuntimeConfig, uid: number): boolean {
   const linux = config.linux;
+  const mapsUid = (m: { hostID?: unknown; size?: unknown } | null) =>
+    typeof m?.hostID === 'number' && typeof m.size === 'number' && m.hostID <= uid && uid < m.hostID + m.size;
   return (
     Array.isArray(linux?.namespaces) &&
     linux.namespaces.some((ns) => ns?.type === 'user') &&
     Array.isArray(linux.uidMappings) &&
-    linux.uidMappings.length > 0
+    linux.uidMappings.some(mapsUid)
   );
 }
 
@@ -55,11 +65,14 @@ export function isRootlessConfig(config: RuntimeConfig): boolean {
  * A rootless bundle runs without root for a learner who is not root, as they ran it, and sudo has no
  * password to ask for; any other bundle needs root or sudo. Pure.
  */
-export function probeRunc(config: RuntimeConfig, privilege: Privilege): ProbeRunc {
+export function probeRunc(config: RuntimeConfig, privilege: Privilege, uid: number): ProbeRunc {
   if (privilege === 'root') return 'direct';
-  if (isRootlessConfig(config)) return 'rootless';
+  if (isRootlessConfig(config, uid)) return 'rootless';
   return privilege === 'none' ? 'none' : 'sudo';
 }
+
+/** The uid ocilab runs as: whose uid a rootless bundle must map. */
+const learnerUid = () => process.geteuid?.() ?? -1;
 
 /** Whether this probe will call sudo, so an interactive run lets sudo ask for the password first. */
 export async function probeNeedsSudo(check: ProbeCheck, ctx: CheckContext): Promise<boolean> {
@@ -67,7 +80,7 @@ export async function probeNeedsSudo(check: ProbeCheck, ctx: CheckContext): Prom
   const bundleName = expand(check.bundle || '.', ctx.vars);
   const loaded = await loadConfig(join(resolve(ctx.workdir, bundleName), 'config.json'), 'config.json');
   // A bundle that is not there yet fails the probe before runc runs: no password needed for that.
-  return !('status' in loaded) && probeRunc(loaded.config, ctx.privilege) === 'sudo';
+  return !('status' in loaded) && probeRunc(loaded.config, ctx.privilege, learnerUid()) === 'sudo';
 }
 
 /** Where rootless runc keeps its state: `$XDG_RUNTIME_DIR/runc` (as runc itself would), else /tmp/ocilab-runc-UID. */
@@ -114,7 +127,7 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
   const loaded = await loadConfig(join(bundle, 'config.json'), configName);
   if ('status' in loaded) return loaded;
   const { config, rootPath } = loaded;
-  const way = probeRunc(config, ctx.privilege);
+  const way = probeRunc(config, ctx.privilege, learnerUid());
   if (way === 'none') return { status: 'error', message: PROBE_NEEDS_ROOT };
   const state = way === 'rootless' ? await rootlessStateDir() : undefined;
   if (typeof state === 'object') return { status: 'error', message: state.error };

@@ -88,6 +88,8 @@ describe('how a probe runs runc', () => {
   const rootless = {
     linux: { namespaces: [{ type: 'pid' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] },
   };
+  // Root's user namespace, root inside mapped to an ordinary uid outside: only root may set it up.
+  const remapped = { linux: { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] } };
   it.each([
     ['root', plain, 'direct'],
     ['root', rootless, 'direct'],
@@ -96,8 +98,9 @@ describe('how a probe runs runc', () => {
     ['none', plain, 'none'],
     ['sudo-password', rootless, 'rootless'],
     ['none', rootless, 'rootless'],
+    ['sudo-password', remapped, 'sudo'],
   ] as const)('as %s, a bundle %j runs %s', (privilege, config, way) => {
-    expect(probeRunc(config, privilege)).toBe(way);
+    expect(probeRunc(config, privilege, 1000)).toBe(way);
   });
 
   it.each([
@@ -105,8 +108,23 @@ describe('how a probe runs runc', () => {
     [{ linux: { namespaces: [{ type: 'user' }] } }, false],
     [{ linux: { namespaces: [{ type: 'pid' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] } }, false],
     [rootless, true],
-  ])('counts %j as rootless: %s', (config, expected) => {
-    expect(isRootlessConfig(config)).toBe(expected);
+    // Root's user namespace, root inside mapped to an ordinary uid outside: only root may set it up.
+    [{ linux: { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] } }, false],
+    // The learner's own uid and a range of /etc/subuid, as newuidmap writes them.
+    [
+      {
+        linux: {
+          namespaces: [{ type: 'user' }],
+          uidMappings: [
+            { containerID: 1, hostID: 100000, size: 65536 },
+            { containerID: 0, hostID: 1000, size: 1 },
+          ],
+        },
+      },
+      true,
+    ],
+  ])('counts %j as rootless for uid 1000: %s', (config, expected) => {
+    expect(isRootlessConfig(config, 1000)).toBe(expected);
   });
 });
 

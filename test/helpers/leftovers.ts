@@ -61,6 +61,6 @@ export interface VerifyReport {
   }[];
 }
 
-/** The checks of a verify report that did not pass, each with its step's id. */
+/** The checks of a verify report that neither passed nor were skipped (they do not apply here), each with its step's id. */
 export const failedChecks = (report: VerifyReport) =>
-  report.steps.flatMap((s) => s.checks.filter((c) => c.status !== 'passed').map((c) => ({ step: s.id, ...c })));
+  report.steps.flatMap((s) => s.checks.filter((c) => c.status !== 'passed' && c.status !== 'skipped').map((c) => ({ step: s.id, ...c })));

@@ -1,12 +1,30 @@
 // A minimal root filesystem for runc: Debian's static busybox and a few applet links, enough for
-// probes such as `hostname`, `sh -c` and `ls /`.
+// probes such as `hostname`, `sh -c` and `ls /`, and the commands the labs run in it.
 import { chmod, copyFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Debian's busybox-static: statically linked, so it runs in a rootfs with no libraries. */
 export const BUSYBOX = '/bin/busybox';
 
-export const APPLETS = ['sh', 'hostname', 'ps', 'ls', 'echo', 'cat', 'readlink', 'sleep'] as const;
+// chown, mkdir, touch, id, grep, wc, head and rm: lab 7 (guards) makes each guard refuse one of them.
+export const APPLETS = [
+  'sh',
+  'hostname',
+  'ps',
+  'ls',
+  'echo',
+  'cat',
+  'readlink',
+  'sleep',
+  'chown',
+  'mkdir',
+  'touch',
+  'id',
+  'grep',
+  'wc',
+  'head',
+  'rm',
+] as const;
 const EMPTY_DIRS = ['proc', 'sys', 'dev', 'tmp', 'etc'] as const;
 
 /**
