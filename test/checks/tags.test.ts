@@ -227,7 +227,12 @@ describe('tags check against a registry that redirects, as registry.k8s.io does'
 
   it('says curl needs -L for what curl -s without -L and jq really print', async () => {
     const url = `${k8s.front.url}/v2/pause/tags/list`;
-    const { all } = await execa('bash', ['-c', 'curl -s "$1" | jq -r ".tags[]"', 'bash', url], { all: true, reject: false });
+    const { all } = await execa('bash', ['-c', 'curl -s "$1" | jq -r ".tags[]"', 'bash', url], {
+      all: true,
+      reject: false,
+      // Not a socket on stdin: bash would take itself for a remote shell and read root's ~/.bashrc.
+      stdin: 'ignore',
+    });
     expect(all).toMatch(/parse error/);
     const outcome = await tagsCheck(check(), ctx(k8s.front.url, all, 'pause'));
     expect(outcome).toMatchObject({ status: 'failed', facts: ['registry-redirects'] });

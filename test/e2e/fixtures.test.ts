@@ -65,6 +65,8 @@ describe.skipIf(noRegistry)('test fixtures', () => {
         const exported = await execa('bash', ['-c', 'podman export "$1" | tar -C "$2" -xf -', 'export', created.stdout.trim(), rootfs], {
           env,
           reject: false,
+          // Not a socket on stdin: bash would take itself for a remote shell and read root's ~/.bashrc.
+          stdin: 'ignore',
         });
         expect(exported.exitCode, exported.stderr).toBe(0);
         expect((await stat(join(rootfs, 'bin', 'busybox'))).isFile()).toBe(true);
@@ -83,9 +85,8 @@ describe.skipIf(noRegistry)('test fixtures', () => {
         const exported = await execa(
           'bash',
           ['-c', 'docker export "$(docker create "$1")" | tar -C "$2" -xf -', 'export', reference, rootfs],
-          {
-            reject: false,
-          },
+          // Not a socket on stdin: bash would take itself for a remote shell and read root's ~/.bashrc.
+          { reject: false, stdin: 'ignore' },
         );
         expect(exported.exitCode, exported.stderr).toBe(0);
         expect((await stat(join(rootfs, 'bin', 'busybox'))).isFile()).toBe(true);
