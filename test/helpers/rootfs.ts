@@ -6,7 +6,8 @@ import { join } from 'node:path';
 /** Debian's busybox-static: statically linked, so it runs in a rootfs with no libraries. */
 export const BUSYBOX = '/bin/busybox';
 
-export const APPLETS = ['sh', 'hostname', 'ps', 'ls', 'echo', 'cat', 'readlink', 'sleep'] as const;
+// dd: lab 4's memory hog (a 64 MiB buffer in a container limited to 32 MiB).
+export const APPLETS = ['sh', 'hostname', 'ps', 'ls', 'echo', 'cat', 'readlink', 'sleep', 'dd'] as const;
 const EMPTY_DIRS = ['proc', 'sys', 'dev', 'tmp', 'etc'] as const;
 
 /**
