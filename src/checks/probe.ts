@@ -107,14 +107,31 @@ function runcCall(way: Exclude<ProbeRunc, 'none'>, runc: string, state: string |
 
 /**
  * The config.json of the probe's temporary bundle: the learner's config with the probe's arguments,
- * no terminal (nobody is there to type; runc refuses a terminal without a console socket), and the
- * rootfs as an absolute path because the temporary bundle lives elsewhere. Pure.
+ * no terminal (nobody is there to type; runc refuses a terminal without a console socket), the
+ * rootfs as an absolute path because the temporary bundle lives elsewhere, and a cgroup of its own
+ * when the config names one (see probeCgroupsPath). Pure.
  */
-export function probeConfig(original: RuntimeConfig, args: readonly string[], rootfsAbs: string): RuntimeConfig {
+export function probeConfig(original: RuntimeConfig, args: readonly string[], rootfsAbs: string, id = 'ocilab-probe'): RuntimeConfig {
   const config = structuredClone(original);
   config.process = { ...config.process, terminal: false, args: [...args] };
   config.root = { ...config.root, path: rootfsAbs };
+  const cgroupsPath = config.linux?.cgroupsPath;
+  if (typeof cgroupsPath === 'string' && cgroupsPath !== '')
+    config.linux = { ...config.linux, cgroupsPath: probeCgroupsPath(cgroupsPath, id) };
   return config;
+}
+
+/**
+ * The cgroup of a probe whose config names `path` (linux.cgroupsPath): beside it, named after the
+ * probe. In the learner's path the probe would join the lab's container while it runs (share its
+ * limits and its process count) and runc would remove that cgroup when it deletes the probe. Keeps
+ * systemd's form `slice:prefix:name`, else replaces the last element of the path. Pure.
+ */
+export function probeCgroupsPath(path: string, id: string): string {
+  const systemd = /^([^:/]*):([^:]*):[^:]*$/.exec(path);
+  if (systemd) return `${systemd[1] ?? ''}:${systemd[2] ?? ''}:${id}`;
+  const trimmed = path.replace(/\/+$/, '');
+  return `${trimmed.slice(0, trimmed.lastIndexOf('/') + 1)}${id}`;
 }
 
 export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<CheckResult> {
@@ -145,7 +162,7 @@ export async function probeCheck(check: ProbeCheck, ctx: CheckContext): Promise<
   const dir = await mkdtemp(join(tmpdir(), 'ocilab-probe-'));
   const id = `ocilab-probe-${randomBytes(6).toString('hex')}`;
   try {
-    await writeFile(join(dir, 'config.json'), `${JSON.stringify(probeConfig(config, args, rootfs), null, 2)}\n`);
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify(probeConfig(config, args, rootfs, id), null, 2)}\n`);
     // Through sudo, in ocilab's session: sudo's timestamp for the learner's terminal counts there.
     const result = await runProcess(...runcCall(way, runc, state, ['run', '--bundle', dir, id]), {
       cwd: dir,

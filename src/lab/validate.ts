@@ -75,8 +75,21 @@ function checkStep(step: Step, known: Set<string>, report: Report): void {
   }
 }
 
-/** The `${name}`s in the step's checks and diagnoses, each with the line of its check or diagnosis. */
+/** The strings of a JSON value: where an edit may use `${name}`. */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(stringsIn);
+  return [];
+}
+
+/** The `${name}`s in the step's edits, checks and diagnoses, each with the line of its block, check or diagnosis. */
 function variableReferences(step: Step): { name: string; line: number }[] {
+  const inEdits = step.actions.flatMap((action) =>
+    action.kind === 'edit'
+      ? stringsIn(action.edit.set).flatMap((text) => references(text).map((name) => ({ name, line: action.edit.line })))
+      : [],
+  );
   const inChecks = step.checks.flatMap((check) =>
     [...checkStrings(check), check.skip?.because ?? ''].flatMap((text) => references(text).map((name) => ({ name, line: check.line }))),
   );
@@ -84,7 +97,7 @@ function variableReferences(step: Step): { name: string; line: number }[] {
     ...[say, when.exists ?? ''].flatMap((text) => references(text).map((name) => ({ name, line }))),
     ...Object.keys(when.vars ?? {}).map((name) => ({ name, line })),
   ]);
-  return [...inChecks, ...inDiagnoses];
+  return [...inEdits, ...inChecks, ...inDiagnoses];
 }
 
 /** The fields of a check in which `${name}` is expanded. */

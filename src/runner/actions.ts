@@ -149,7 +149,7 @@ export class StepActions {
   }
 
   async applyEdit(edit: Edit): Promise<boolean> {
-    const { emit, mode, prompter, workdir } = this.options;
+    const { emit, mode, prompter, workdir, vars } = this.options;
     const file = join(workdir, edit.file);
     let text: string;
     try {
@@ -160,7 +160,7 @@ export class StepActions {
     }
     let plan;
     try {
-      plan = planEdit(text, edit);
+      plan = planEdit(text, edit, vars);
     } catch (error) {
       emit({
         type: 'notice',

@@ -1,5 +1,6 @@
 // JSON edits of workspace files: set values at dotted paths, keep the file's indentation, show a diff.
 import type { Edit } from '../lab/model.js';
+import { expand } from '../lab/variables.js';
 
 export interface PlannedEdit {
   before: string;
@@ -7,12 +8,25 @@ export interface PlannedEdit {
   diff: string;
 }
 
-/** Computes the new text of a JSON file with the edit's values set. Throws on invalid JSON. */
-export function planEdit(text: string, edit: Edit): PlannedEdit {
+/**
+ * Computes the new text of a JSON file with the edit's values set, `${name}` in their strings replaced
+ * by the lab variable's value. Throws on invalid JSON.
+ */
+export function planEdit(text: string, edit: Edit, vars: Record<string, string> = {}): PlannedEdit {
   const data: unknown = JSON.parse(text);
-  for (const [path, value] of Object.entries(edit.set)) setPath(data, path, value);
+  for (const [path, value] of Object.entries(edit.set)) setPath(data, path, expandValue(value, vars));
   const after = `${JSON.stringify(data, null, detectIndent(text))}\n`;
   return { before: text, after, diff: lineDiff(text, after) };
+}
+
+/** A JSON value with `${name}` expanded in every string of it (a cgroup path named after the container). */
+function expandValue(value: unknown, vars: Record<string, string>): unknown {
+  if (typeof value === 'string') return expand(value, vars);
+  if (Array.isArray(value)) return value.map((entry) => expandValue(entry, vars));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, expandValue(entry, vars)]));
+  }
+  return value;
 }
 
 /** `namespaces[type=pid]`: the entry of the array `namespaces` whose `type` is "pid". */

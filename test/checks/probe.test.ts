@@ -11,6 +11,7 @@ import {
   PROBE_SUDO_PASSWORD,
   PROBE_SUDO_REFUSED,
   probeCheck,
+  probeCgroupsPath,
   probeConfig,
   probeRunc,
   RUNC_MISSING,
@@ -78,8 +79,25 @@ describe('probeConfig', () => {
 
   it('does not change the config it copies', () => {
     const before = structuredClone(spec);
-    probeConfig(spec, ['hostname'], '/x');
+    probeConfig(spec, ['hostname'], '/x', 'ocilab-probe-1');
     expect(spec).toEqual(before);
+  });
+
+  it('gives the probe a cgroup of its own beside the one the config names, so it never joins the running container', () => {
+    const named = { ...spec, linux: { ...(spec.linux as object), cgroupsPath: '/ocilab/limited' } };
+    expect(probeConfig(named, ['hostname'], '/x', 'ocilab-probe-1').linux?.cgroupsPath).toBe('/ocilab/ocilab-probe-1');
+  });
+
+  it.each([
+    ['/ocilab/limited', '/ocilab/ocilab-probe-1'],
+    ['/limited', '/ocilab-probe-1'],
+    ['/ocilab/limited/', '/ocilab/ocilab-probe-1'],
+    ['ocilab/limited', 'ocilab/ocilab-probe-1'],
+    ['limited', 'ocilab-probe-1'],
+    ['system.slice:runc:limited', 'system.slice:runc:ocilab-probe-1'],
+    [':runc:limited', ':runc:ocilab-probe-1'],
+  ])('a probe of a config with cgroupsPath %j runs in %j', (path, probe) => {
+    expect(probeCgroupsPath(path, 'ocilab-probe-1')).toBe(probe);
   });
 });
 

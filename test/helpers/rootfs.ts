@@ -7,6 +7,7 @@ import { join } from 'node:path';
 export const BUSYBOX = '/bin/busybox';
 
 // chown, mkdir, touch, id, grep, wc, head and rm: lab 7 (guards) makes each guard refuse one of them.
+// dd: lab 4's memory hog (a 64 MiB buffer in a container limited to 32 MiB).
 export const APPLETS = [
   'sh',
   'hostname',
@@ -24,6 +25,7 @@ export const APPLETS = [
   'wc',
   'head',
   'rm',
+  'dd',
 ] as const;
 const EMPTY_DIRS = ['proc', 'sys', 'dev', 'tmp', 'etc'] as const;
 

@@ -254,6 +254,11 @@ describe('parseLab: problems with file:line', () => {
       '## S\n\n```sh {"run": true}\nls\n```\n\n```yaml {"checks": true}\n- output: step\n```\n',
       /mark the step's commands "readonly": true/,
     ],
+    [
+      'an unknown variable in the value of an edit',
+      '## S\n\n```json {"edit": "config.json"}\n{ "linux.cgroupsPath": "/ocilab/${nope}" }\n```\n',
+      /\$\{nope\} is not a variable of this lab/,
+    ],
     ['an edit that is not JSON', '## S\n\n```json {"edit": "config.json"}\n{ nope }\n```\n', /the edit is not valid JSON/],
     ['a lab with no steps', 'Only an intro.\n', /a lab needs at least one step/],
     ['two purposes in one block', '## S\n\n```sh {"run": true, "checks": true}\nx\n```\n', /a code block does one thing/],

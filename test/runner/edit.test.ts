@@ -45,4 +45,25 @@ describe('planEdit', () => {
     expect(plan.after).not.toContain('"pid"');
     expect(plan.diff).toMatch(/^-\s+"type": "pid"$/m);
   });
+
+  it("replaces ${name} in the edit's strings with the lab variable, nested ones too, and leaves unknown names", () => {
+    const text = `${JSON.stringify(spec(), null, 2)}\n`;
+    const plan = planEdit(
+      text,
+      {
+        line: 1,
+        file: 'config.json',
+        set: {
+          'linux.cgroupsPath': '/ocilab/${ctr}',
+          'process.args': ['echo', '${ctr}', '${nope}'],
+          'linux.resources.pids': { limit: 20 },
+        },
+      },
+      { ctr: 'limited' },
+    );
+    const after = JSON.parse(plan.after) as { linux: { cgroupsPath: string; resources: unknown }; process: { args: string[] } };
+    expect(after.linux.cgroupsPath).toBe('/ocilab/limited');
+    expect(after.process.args).toEqual(['echo', 'limited', '${nope}']);
+    expect(after.linux.resources).toEqual({ pids: { limit: 20 } });
+  });
 });
