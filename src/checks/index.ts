@@ -2,7 +2,7 @@
 // mapped types below make a new kind of check fail to compile until it is handled and described.
 import type { Check, CheckKind, FileCheck, TextExpectations } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
-import { callsSudo } from '../sys/exec.js';
+import { callsSudo, runScript } from '../sys/exec.js';
 import { commandCheck } from './command.js';
 import { fileCheck } from './file.js';
 import { jsonCheck } from './json.js';
@@ -11,6 +11,9 @@ import { probeCheck, probeNeedsSudo } from './probe.js';
 import { tagsCheck } from './tags.js';
 import { describeLineCount } from './text.js';
 import type { CheckContext, CheckResult, JudgedCheck } from './types.js';
+
+/** skip.if asks a question of the machine; it should answer at once. */
+const SKIP_TIMEOUT_MS = 30_000;
 
 type CheckOf<K extends CheckKind> = Extract<Check, { kind: K }>;
 
@@ -25,17 +28,35 @@ const judges: Judges = {
   tags: tagsCheck,
 };
 
-/** Runs one check. A check that throws could not be run: that is an `error`, never a failure. */
+/** Runs one check, unless its `skip.if` says it does not apply. A check that throws could not be run: that is an `error`, never a failure. */
 export async function runCheck(check: Check, ctx: CheckContext): Promise<JudgedCheck> {
   let result: CheckResult;
   try {
-    result = await judge(check.kind, check, ctx);
+    result = (await skipped(check, ctx)) ?? (await judge(check.kind, check, ctx));
   } catch (error) {
     result = { status: 'error', message: `The check could not run: ${error instanceof Error ? error.message : String(error)}` };
   }
   // The lab's own `hint:` is shown when the check does not pass, unless the check found a more precise one.
-  if (result.status !== 'passed' && result.hint === undefined && check.hint !== undefined) result = { ...result, hint: check.hint };
+  if ((result.status === 'failed' || result.status === 'error') && result.hint === undefined && check.hint !== undefined) {
+    result = { ...result, hint: check.hint };
+  }
   return { ...result, check };
+}
+
+/** The `skipped` result when the check's `skip.if` succeeds here; a script that cannot run is an error. */
+async function skipped(check: Check, ctx: CheckContext): Promise<CheckResult | undefined> {
+  if (check.skip === undefined) return undefined;
+  const result = await runScript(check.skip.if, {
+    cwd: ctx.workdir,
+    env: ctx.vars,
+    sudo: ctx.privilege === 'root' ? 'as-root' : 'no-prompt',
+    timeoutMs: SKIP_TIMEOUT_MS,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  if (result.startError) return { status: 'error', message: `Could not start bash to ask whether the check applies: ${result.startError}` };
+  if (result.cancelled) return { status: 'error', message: 'The check was cancelled.' };
+  if (result.timedOut) return { status: 'error', message: `skip.if did not finish within ${SKIP_TIMEOUT_MS / 1000} seconds.` };
+  return result.exitCode === 0 ? { status: 'skipped', message: expand(check.skip.because, ctx.vars) } : undefined;
 }
 
 /**

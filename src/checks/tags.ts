@@ -92,7 +92,7 @@ export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<Ch
     ...('error' in asked && asked.error instanceof UnreachableError ? (['registry-unreachable'] as const) : []),
     ...(asked.redirect ? (['registry-redirects'] as const) : []),
   ];
-  return result.status === 'passed' || facts.length === 0 ? result : { ...result, facts };
+  return result.status === 'passed' || result.status === 'skipped' || facts.length === 0 ? result : { ...result, facts };
 }
 
 /** ocilab could not get the tag list: the output fails when it holds no tag at all, else it cannot be judged. */

@@ -1,4 +1,5 @@
-// What a check returns and what it may use. A failed check is a value; `error` means it could not run.
+// What a check returns and what it may use. A failed check is a value; `error` means it could not run,
+// `skipped` that it does not apply on this machine (its `skip.if` succeeded).
 import type { Check, CheckFact } from '../lab/model.js';
 import type { Privilege } from '../sys/privilege.js';
 
@@ -6,12 +7,16 @@ import type { Privilege } from '../sys/privilege.js';
 export type CheckResult =
   | { status: 'passed'; message: string }
   | { status: 'failed'; message: string; expected: string; actual: string; hint?: string; facts?: CheckFact[] }
-  | { status: 'error'; message: string; hint?: string; facts?: CheckFact[] };
+  | { status: 'error'; message: string; hint?: string; facts?: CheckFact[] }
+  | { status: 'skipped'; message: string };
 
 /** A check with its result, as `runCheck` gives it and the runner passes it on. */
 export type JudgedCheck = CheckResult & { check: Check };
 
 export type CheckStatus = CheckResult['status'];
+
+/** A check that passed or does not apply here: neither keeps its step from passing. */
+export const isSettled = (result: { status: CheckStatus }) => result.status === 'passed' || result.status === 'skipped';
 
 export interface CheckContext {
   /** The lab's workspace: relative paths in checks start here, and commands run here. */

@@ -138,6 +138,13 @@ interface CheckBase {
   hint?: string;
   /** The check already passes before the step's commands run (`ocilab prove` accepts that). */
   passesBefore?: boolean;
+  /** When the script `if` succeeds, the check does not apply on this machine and is skipped, `because` says why. */
+  skip?: CheckSkip;
+}
+
+export interface CheckSkip {
+  if: string;
+  because: string;
 }
 
 /** Expectations on the text and exit status of a process. Text comparisons ignore trailing whitespace. */

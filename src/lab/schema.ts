@@ -113,6 +113,10 @@ const common = {
   title: z.string().min(1).optional(),
   hint: z.string().min(1).optional(),
   passesBefore: z.boolean().optional(),
+  skip: z
+    .object({ if: z.string().min(1), because: z.string().min(1) })
+    .strict()
+    .optional(),
 };
 
 /** A check as the model has it but for its line, which only the parser knows. */

@@ -78,7 +78,7 @@ function checkStep(step: Step, known: Set<string>, report: Report): void {
 /** The `${name}`s in the step's checks and diagnoses, each with the line of its check or diagnosis. */
 function variableReferences(step: Step): { name: string; line: number }[] {
   const inChecks = step.checks.flatMap((check) =>
-    checkStrings(check).flatMap((text) => references(text).map((name) => ({ name, line: check.line }))),
+    [...checkStrings(check), check.skip?.because ?? ''].flatMap((text) => references(text).map((name) => ({ name, line: check.line }))),
   );
   const inDiagnoses = step.diagnoses.flatMap(({ line, when, say }) => [
     ...[say, when.exists ?? ''].flatMap((text) => references(text).map((name) => ({ name, line }))),

@@ -122,6 +122,10 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
         line(`  ${c.green('✓')} ${label}`);
         return;
       }
+      if (result.status === 'skipped') {
+        line(`  ${c.dim('–')} ${label}: skipped here — ${result.message}`);
+        return;
+      }
       if (result.status === 'error') {
         line(`  ${c.yellow('!')} ${label}: could not check — ${repeated ? 'as above' : result.message}`);
         if (result.hint) line(c.dim(`      hint: ${result.hint}`));

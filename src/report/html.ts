@@ -155,12 +155,14 @@ const CHECK_ICONS: Record<CheckReport['status'], Parameters<typeof icon>[0]> = {
   passed: 'check',
   failed: 'cross',
   error: 'bang',
+  skipped: 'skip',
   'not-run': 'dot',
 };
 const CHECK_WORDS: Record<CheckReport['status'], string> = {
   passed: 'passed',
   failed: 'failed',
   error: 'could not run',
+  skipped: 'skipped',
   'not-run': 'not run',
 };
 
@@ -168,7 +170,7 @@ function checkItem(check: CheckReport): string {
   const detail =
     check.status === 'failed'
       ? `<dl class="diff"><dt>expected</dt><dd>${esc(check.expected ?? '')}</dd><dt>actual</dt><dd>${esc(check.actual ?? '')}</dd></dl>`
-      : check.status === 'error'
+      : check.status === 'error' || check.status === 'skipped'
         ? `<p class="note">${esc(check.message ?? '')}</p>`
         : '';
   return `<li class="check" data-status="${check.status}" data-kind="${esc(check.kind)}">${icon(CHECK_ICONS[check.status])}<span class="check-label"><span class="sr-only">${CHECK_WORDS[check.status]}: </span>${withCode(check.label)}</span>${detail}</li>`;

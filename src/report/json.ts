@@ -51,7 +51,7 @@ const reportSchema = z.object({
             z.object({
               kind: z.string(),
               label: z.string(),
-              status: z.enum(['passed', 'failed', 'error', 'not-run']),
+              status: z.enum(['passed', 'failed', 'error', 'skipped', 'not-run']),
               message: z.string().optional(),
               expected: z.string().optional(),
               actual: z.string().optional(),

@@ -58,6 +58,8 @@ function checkOutcome(check: CheckReport): Testcase['outcome'] {
       };
     case 'error':
       return { kind: 'error', message: check.message ?? 'the check could not run' };
+    case 'skipped':
+      return { kind: 'skipped', message: check.message ?? 'does not apply here' };
   }
 }
 

@@ -100,11 +100,11 @@ export interface TypedCommand {
   at: string;
 }
 
-/** A check as it last ran, or `not-run` (with its label from the lab) when it never has. */
+/** A check as it last ran (`skipped`: it does not apply on that machine), or `not-run` (with its label from the lab) when it never has. */
 export interface CheckReport {
   kind: string;
   label: string;
-  status: 'passed' | 'failed' | 'error' | 'not-run';
+  status: 'passed' | 'failed' | 'error' | 'skipped' | 'not-run';
   message?: string;
   expected?: string;
   actual?: string;

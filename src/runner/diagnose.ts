@@ -1,7 +1,7 @@
 // Which of a step's diagnoses apply to a failed attempt: conditions on the failed checks, on what they
 // found out, and on the learner's commands, written in the lab file (see docs/lab-format.md).
 import { pickCommand as pick } from '../checks/output.js';
-import type { JudgedCheck, LearnerCommand } from '../checks/types.js';
+import { isSettled, type JudgedCheck, type LearnerCommand } from '../checks/types.js';
 import type { DiagnosisCondition, Step } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
 
@@ -22,7 +22,7 @@ export interface Attempt {
  * succeeded.
  */
 export async function diagnose(step: Step, attempt: Attempt): Promise<string[]> {
-  const failed = attempt.results.filter((r) => r.status !== 'passed');
+  const failed = attempt.results.filter((r) => !isSettled(r));
   const last = attempt.commands[attempt.commands.length - 1];
   if (failed.length === 0 && (last === undefined || last.exit === 0)) return [];
   const said: { text: string; recency: number }[] = [];
@@ -44,7 +44,7 @@ async function holds(when: DiagnosisCondition, failed: JudgedCheck[], attempt: A
   const named = when.check === undefined ? failed : failed.filter((r) => r.check.kind === when.check || r.check.title === when.check);
   if (when.check !== undefined && named.length === 0) return false;
   const { fact } = when;
-  if (fact !== undefined && !named.some((r) => r.status !== 'passed' && r.facts?.includes(fact))) return false;
+  if (fact !== undefined && !named.some((r) => (r.status === 'failed' || r.status === 'error') && r.facts?.includes(fact))) return false;
   if (when.user !== undefined && (when.user === 'root') !== attempt.root) return false;
   for (const [name, value] of Object.entries(when.vars ?? {})) if (attempt.vars[name] !== value) return false;
   if (when.exists !== undefined && !(await attempt.exists(expand(when.exists, attempt.vars)))) return false;

@@ -140,6 +140,6 @@ export function toCheckRecord(result: JudgedCheck, label: string): CheckRecord {
     status: result.status,
     message: result.message,
     ...(result.status === 'failed' ? { expected: result.expected, actual: result.actual } : {}),
-    ...(result.status !== 'passed' && result.hint ? { hint: result.hint } : {}),
+    ...((result.status === 'failed' || result.status === 'error') && result.hint ? { hint: result.hint } : {}),
   };
 }

@@ -28,7 +28,7 @@ export interface StepRecord {
 export interface CheckRecord {
   kind: string;
   label: string;
-  status: 'passed' | 'failed' | 'error';
+  status: 'passed' | 'failed' | 'error' | 'skipped';
   message: string;
   expected?: string;
   actual?: string;
@@ -80,15 +80,18 @@ export function newProgress(labId: string, workdir: string, vars: Record<string,
 /** A progress file as read: it may be another version's or damaged, and files from before lab variables have no `vars`. */
 interface ProgressFile extends Omit<LabProgress, 'version' | 'steps' | 'vars'> {
   version: unknown;
-  steps?: LabProgress['steps'];
+  steps?: unknown;
   vars?: Record<string, string>;
 }
+
+/** The steps of saved progress are a table by step id; JSON's null and lists are objects too. */
+const isStepTable = (steps: unknown): steps is LabProgress['steps'] => typeof steps === 'object' && steps !== null && !Array.isArray(steps);
 
 /** The saved progress, or undefined when there is none (or it is unreadable: starting over loses nothing). */
 export async function loadProgress(labId: string): Promise<LabProgress | undefined> {
   try {
     const data = JSON.parse(await readFile(progressFile(labId), 'utf8')) as ProgressFile;
-    if (data.version !== 1 || data.lab !== labId || typeof data.steps !== 'object') return undefined;
+    if (data.version !== 1 || data.lab !== labId || !isStepTable(data.steps)) return undefined;
     return { ...data, version: data.version, steps: data.steps, vars: data.vars ?? {} };
   } catch {
     return undefined;

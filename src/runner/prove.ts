@@ -18,12 +18,13 @@ import { runLab } from './run.js';
  * - `ok`: it failed before the step's commands and passed after them (or, marked `passesBefore`, passed both times);
  * - `cannot-fail`: it passed before the step's commands without being marked `passesBefore`;
  * - `fails-before`: it is marked `passesBefore` but did not pass before the step's commands;
- * - `never-passes`: it failed, or could not run, after the step's commands.
+ * - `never-passes`: it failed, or could not run, after the step's commands;
+ * - `skipped`: it does not apply on this machine (its `skip.if` succeeded), so it proves nothing either way.
  */
-export type Verdict = 'ok' | 'cannot-fail' | 'fails-before' | 'never-passes';
+export type Verdict = 'ok' | 'cannot-fail' | 'fails-before' | 'never-passes' | 'skipped';
 
 /**
- * - `proven`: every check of the step is `ok`;
+ * - `proven`: every check of the step is `ok`, or `skipped` here;
  * - `unproven`: some check of the step is not;
  * - `commands-failed`: a command or edit of the step failed, so its checks prove nothing;
  * - `not-reached`: the run stopped at an earlier step.
@@ -212,7 +213,11 @@ function judgeStep(lab: Lab, run: StepRun, vars: Record<string, string>): Proved
     const verdict = actionsFailed || !before || !after ? undefined : judgeCheck(check, before, after);
     return { ...describe(lab, check, vars), ...(before ? { before } : {}), ...(after ? { after } : {}), ...(verdict ? { verdict } : {}) };
   });
-  const status: ProvedStepStatus = actionsFailed ? 'commands-failed' : checks.every((c) => c.verdict === 'ok') ? 'proven' : 'unproven';
+  const status: ProvedStepStatus = actionsFailed
+    ? 'commands-failed'
+    : checks.every((c) => c.verdict === 'ok' || c.verdict === 'skipped')
+      ? 'proven'
+      : 'unproven';
   return {
     id: step.id,
     title: step.title,
@@ -227,6 +232,7 @@ function judgeStep(lab: Lab, run: StepRun, vars: Record<string, string>): Proved
 
 /** A check that does not pass after the step is the worse news, so it wins over what happened before. */
 export function judgeCheck(check: Pick<Check, 'passesBefore'>, before: CheckRun, after: CheckRun): Verdict {
+  if (before.status === 'skipped' || after.status === 'skipped') return 'skipped';
   if (after.status !== 'passed') return 'never-passes';
   if (check.passesBefore) return before.status === 'passed' ? 'ok' : 'fails-before';
   return before.status === 'passed' ? 'cannot-fail' : 'ok';

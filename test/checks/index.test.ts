@@ -31,7 +31,20 @@ describe('runCheck', () => {
   ])('gives the lab’s own hint only when the check does not pass (it %s)', async (_, equals, hint) => {
     const check: Check = { kind: 'json', line: 3, file: 'config.json', path: 'hostname', equals, hint: 'The edit step sets the hostname.' };
     const result = await runCheck(check, ctx());
-    expect(result.status === 'passed' ? undefined : result.hint).toBe(hint);
+    expect(result.status === 'failed' ? result.hint : undefined).toBe(hint);
+  });
+
+  it('skips a check whose skip.if succeeds, with its reason, and judges it when skip.if fails', async () => {
+    const skip = { if: 'test "$file" = config.json', because: 'no ${file} here' };
+    const check: Check = { kind: 'json', line: 3, file: 'config.json', path: 'hostname', equals: 'other', hint: 'h', skip };
+    expect(await runCheck(check, ctx())).toEqual({ status: 'skipped', message: 'no config.json here', check });
+    const applies = { ...check, skip: { ...skip, if: 'test -e no-such-file' } };
+    expect(await runCheck(applies, ctx())).toMatchObject({ status: 'failed', expected: '"other"', hint: 'h' });
+  });
+
+  it('runs skip.if in the workspace', async () => {
+    const check: Check = { kind: 'command', line: 1, run: 'exit 1', skip: { if: 'test -f config.json', because: 'the config is here' } };
+    expect((await runCheck(check, ctx())).status).toBe('skipped');
   });
 
   it('turns a check that throws into an error, not a failure', async () => {

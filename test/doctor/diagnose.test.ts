@@ -53,6 +53,7 @@ const ROOTLESS_LAB = [
   '',
 ].join('\n');
 const RUNC = shipped('02-runc.md');
+const NAMESPACES = shipped('03-namespaces.md');
 /** Lab 2 as it was before it had rootless ways: a lab that cannot be done without root. */
 const RUNC_ROOT_ONLY = inlineLab(
   readFileSync(join(import.meta.dirname, '..', '..', 'labs', '02-runc.md'), 'utf8').replace(
@@ -132,8 +133,10 @@ function assess(plan: LabPlan, stepId: string, machine: Omit<Machine, 'labs'>): 
   });
 }
 
+const DEFAULT_COMMANDS = ['runc', 'curl', 'jq', 'tar', 'ocilab', 'unshare'];
+
 function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
-  const installed = fake.commands ?? ['runc', 'curl', 'jq', 'tar', 'ocilab', 'unshare'];
+  const installed = fake.commands ?? DEFAULT_COMMANDS;
   const conditions = { docker: 'usable', podman: 'usable', nerdctl: 'missing', ...fake.handlers } as const;
   const account = fake.account ?? ROOT;
   const base: Omit<Machine, 'labs'> = {
@@ -141,7 +144,7 @@ function fakeMachine(plans: LabPlan[], fake: Fake = {}): Machine {
     init: fake.init ?? 'systemd',
     account,
     commands: Object.fromEntries(
-      ['runc', 'crun', 'curl', 'jq', 'crane', 'tar', 'ocilab', 'unshare'].map((c) => [
+      [...new Set(['runc', 'crun', 'curl', 'jq', 'crane', 'tar', 'ocilab', 'unshare', ...installed])].map((c) => [
         c,
         installed.includes(c)
           ? { path: `/usr/bin/${c}`, versionText: c === 'runc' ? 'runc version 1.1.5\nspec: 1.0.2-dev' : `${c} 1.0` }
@@ -484,6 +487,25 @@ describe('registries', () => {
     });
     expect(registry.fix).toMatch(/`ocilab run tags --var scheme=\.\.\. --var host=\.\.\.`$/);
     expect(check(diagnosis, 'lab.tags').status).toBe('fail');
+  });
+
+  it("only warns about an image's registry that cannot be reached while the way ocilab takes needs no image", () => {
+    const down = { registries: { [host]: [{ url: `http://${host}/v2/`, error: 'connection refused (nothing listens there)' }] } };
+    const plans = [planLab(NAMESPACES, resolveVariables(NAMESPACES, { img: `${host}/library/busybox` }), '/w')];
+    // With cp, lab 3 copies lab 2's rootfs (its lab2 way): no image is pulled.
+    const copying = diagnose(plans, fakeMachine(plans, { ...down, commands: [...DEFAULT_COMMANDS, 'cp'] }));
+    expect(check(copying, `lab.namespaces.registry.${host}`)).toMatchObject({
+      status: 'warn',
+      found: expect.stringMatching(
+        /cannot be reached: .*; the lab does not need it while ocilab uses lab2 for "A root filesystem to start from"$/,
+      ),
+    });
+    expect(copying.ok).toBe(true);
+    // Without it, docker would pull the image.
+    const pulling = diagnose(plans, fakeMachine(plans, down));
+    expect(check(pulling, `lab.namespaces.way.a-root-filesystem-to-start-from`).found).toMatch(/^ocilab uses docker /);
+    expect(check(pulling, `lab.namespaces.registry.${host}`).status).toBe('fail');
+    expect(pulling.ok).toBe(false);
   });
 
   it('fails on an answer that is not the registry API', () => {

@@ -214,6 +214,39 @@ describe('ocilab run on a lab file', () => {
     expect(result.stdout).toContain('hello from the lab');
   });
 
+  it('shows a check that does not apply on this machine as skipped, with its reason; the step, verify and the report pass', async () => {
+    const file = join(dir, 'skipping-run.md');
+    const checks = [
+      '```yaml {"checks": true}',
+      '- file: greeting',
+      '- file: elsewhere',
+      '  title: A file only some machines make',
+      '  skip:',
+      '    if: test -f greeting',
+      '    because: This machine makes no such file.',
+      '```',
+      '',
+    ].join('\n');
+    await writeFile(file, lab({ script: 'echo hello > greeting' }) + '\n' + checks);
+    const workdir = await mkdtemp(join(dir, 'work-'));
+    const env = { XDG_STATE_HOME: await mkdtemp(join(dir, 'state-')) };
+    const result = await runCli(['run', file, '--yes', '--workdir', workdir], { env });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}– A file only some machines make: skipped here — This machine makes no such file\.$/m);
+    const verified = await runCli(['verify', file, '--workdir', workdir, '--json'], { env });
+    expect(verified.exitCode, verified.all).toBe(0);
+    const verify = JSON.parse(verified.stdout) as { steps: { checks: { status: string; message: string }[] }[] };
+    expect(verify.steps[0]?.checks.map((c) => c.status)).toEqual(['passed', 'skipped']);
+    const reported = JSON.parse((await runCli(['report', '--json'], { env })).stdout) as {
+      labs: { id: string; steps: { status: string; checks: { status: string; message?: string }[] }[] }[];
+    };
+    const step = reported.labs.find((l) => l.id === 'hello')?.steps[0];
+    expect(step).toMatchObject({
+      status: 'passed',
+      checks: [{ status: 'passed' }, { status: 'skipped', message: 'This machine makes no such file.' }],
+    });
+  });
+
   it('exits 1 when a step command fails', async () => {
     const file = join(dir, 'failing-run.md');
     await writeFile(file, lab({ script: 'echo about to fail; exit 3' }));

@@ -223,6 +223,21 @@ describe('parseLab: problems with file:line', () => {
       new RegExp(`^${BODY_LINE + 4}: file check: exists`),
     ],
     [
+      'a skip without its reason',
+      '## S\n\n```yaml {"checks": true}\n- file: a\n  skip: { if: "true" }\n```\n',
+      new RegExp(`^${BODY_LINE + 4}: file check: skip.because`),
+    ],
+    [
+      'a skip with an unknown field',
+      '## S\n\n```yaml {"checks": true}\n- file: a\n  skip: { if: "true", because: b, unless: c }\n```\n',
+      /file check: skip: unknown field 'unless'/,
+    ],
+    [
+      'an unknown variable in the reason of a skip',
+      '## S\n\n```yaml {"checks": true}\n- file: a\n  skip: { if: "true", because: "no ${nope}" }\n```\n',
+      /\$\{nope\} is not a variable of this lab/,
+    ],
+    [
       'an unknown variable in a check',
       '## S\n\n```yaml {"checks": true}\n- file: ${nope}/x\n```\n',
       /\$\{nope\} is not a variable of this lab/,

@@ -92,6 +92,22 @@ describe('proving checks', () => {
     expect(report.steps[0]?.checks[0]).toMatchObject({ verdict: 'ok', before: { status: 'error' }, after: { status: 'passed' } });
   });
 
+  it('reports a check skipped on this machine as skipped, not proven and not a problem, with its reason', async () => {
+    const body = step(
+      'Make a',
+      'echo a > a.txt',
+      "- file: a.txt\n- file: b.txt\n  title: b is there\n  skip:\n    if: 'true'\n    because: b does not apply here",
+    );
+    const report = await prove(makeLab(body));
+    expect(report.proven).toBe(true);
+    expect(report.steps[0]).toMatchObject({ status: 'proven' });
+    expect(report.steps[0]?.checks[1]).toMatchObject({
+      label: 'b is there',
+      verdict: 'skipped',
+      after: { status: 'skipped', message: 'b does not apply here' },
+    });
+  });
+
   it('skips interactive commands as headless runs do, so their checks are judged on what earlier steps left', async () => {
     const lab = makeLab(
       step('Prepare', 'echo demo > hostname', '- file: hostname') +
@@ -205,6 +221,7 @@ describe('judgeCheck', () => {
   const passed = { status: 'passed', message: '' } as const;
   const failed = { status: 'failed', message: '' } as const;
   const error = { status: 'error', message: '' } as const;
+  const skipped = { status: 'skipped', message: '' } as const;
   it.each([
     [false, failed, passed, 'ok'],
     [false, error, passed, 'ok'],
@@ -214,6 +231,9 @@ describe('judgeCheck', () => {
     [true, error, passed, 'fails-before'],
     [false, failed, failed, 'never-passes'],
     [false, passed, error, 'never-passes'],
+    [false, failed, skipped, 'skipped'],
+    [false, skipped, passed, 'skipped'],
+    [true, skipped, skipped, 'skipped'],
     [true, passed, failed, 'never-passes'],
   ] as const)('passesBefore %s, before %o, after %o: %s', (passesBefore, before, after, verdict) => {
     expect(judgeCheck({ passesBefore }, before, after)).toBe(verdict);

@@ -1,7 +1,7 @@
 // ocilab check: inside ocilab's shell, the step's checks now, on the workspace and on what was typed.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JudgedCheck } from '../../checks/types.js';
+import { isSettled, type JudgedCheck } from '../../checks/types.js';
 import { EXIT, UsageError } from '../../errors.js';
 import type { RunnerEvent } from '../../runner/events.js';
 import { defineCommand } from '../command.js';
@@ -76,7 +76,7 @@ commands you typed, explains each one that fails, and keeps the result in your p
       );
       const outcomes = results.map(({ result: { check: _check, ...outcome } }) => outcome);
       await writeVerdict(dir, { commands: typed.length, outcomes });
-      const passed = results.filter(({ result }) => result.status === 'passed').length;
+      const passed = results.filter(({ result }) => isSettled(result)).length;
       if (flags.prompt) {
         out(`${passed === results.length ? '✓' : '✗'} ${passed}/${results.length}`);
         await news(dir, promptNews(status, results, said));
@@ -93,8 +93,8 @@ commands you typed, explains each one that fails, and keeps the result in your p
 function promptNews(status: string, results: { result: JudgedCheck; label: string }[], said: string[]): string {
   const diagnosis = said[0] ? `\n  → ${said[0].split('\n')[0]}` : '';
   if (status === 'passed') return `ocilab: ✓ every check of this step passes — type \`exit\` to go on.${diagnosis}`;
-  const first = results.find(({ result }) => result.status !== 'passed');
-  const passed = results.length - results.filter(({ result }) => result.status !== 'passed').length;
+  const first = results.find(({ result }) => !isSettled(result));
+  const passed = results.filter(({ result }) => isSettled(result)).length;
   const next = first ? ` · ${first.result.status === 'error' ? 'could not check' : 'not yet'}: ${first.label}` : '';
   return `ocilab: ${passed} of ${results.length} checks pass${next} — \`ocilab check\` says why.${diagnosis}`;
 }

@@ -62,7 +62,7 @@ Stops at the first step that does not pass after its commands, as \`ocilab run -
 });
 
 /** What is wrong with a check, and what the author can do about it. */
-const PROBLEMS: Record<Exclude<Verdict, 'ok'>, { what: string; advice: string }> = {
+const PROBLEMS: Record<Exclude<Verdict, 'ok' | 'skipped'>, { what: string; advice: string }> = {
   'cannot-fail': {
     what: "cannot fail: it passed before the step's commands ran",
     advice: 'Make it stricter, or mark it `passesBefore: true` if what it checks is meant to be there already.',
@@ -97,6 +97,10 @@ function formatCheck(check: ProvedCheck, c: ChalkInstance): string[] {
       : `fails before${check.before?.status === 'error' ? ' (could not run yet)' : ''}, passes after`;
     return [`  ${c.green('✓')} ${check.label}`, c.dim(`      ${check.at} · ${how}`)];
   }
+  if (check.verdict === 'skipped') {
+    const reason = (check.after?.status === 'skipped' ? check.after : check.before)?.message ?? '';
+    return [`  ${c.dim('–')} ${check.label}`, c.dim(`      ${check.at} · skipped here, not proven: ${reason}`)];
+  }
   const { what, advice } = PROBLEMS[check.verdict];
   const lines = [`  ${c.red('✗')} ${check.label}`, `      ${check.at}: ${what}`];
   const run = check.verdict === 'never-passes' ? check.after : check.before;
@@ -129,8 +133,11 @@ function formatEnd(report: ProveReport, c: ChalkInstance): string {
   if (report.proven) {
     const marked = checks.filter((ch) => ch.passesBefore).length;
     const asMarked = marked > 0 ? ` (${marked} marked passesBefore pass before it, as marked)` : '';
-    const where = `${count(checks.length, 'check', 'checks')} in ${count(report.steps.length, 'step', 'steps')}`;
+    const skipped = checks.filter((ch) => ch.verdict === 'skipped').length;
+    const where = `${count(checks.length - skipped, 'check', 'checks')} in ${count(report.steps.length, 'step', 'steps')}`;
     lines.push('', c.green(`Proven: ${where} fail before their step and pass after it${asMarked}.`));
+    if (skipped > 0)
+      lines.push(c.dim(`${count(skipped, 'check does', 'checks do')} not apply on this machine and could not be proven here.`));
     return `${lines.join('\n')}\n`;
   }
   const judged = (verdict: Verdict) => checks.filter((ch) => ch.verdict === verdict).length;
@@ -144,7 +151,8 @@ function formatEnd(report: ProveReport, c: ChalkInstance): string {
   ].filter(Boolean);
   lines.push('', c.bold(`Not proven: ${parts.join(', ')}.`));
   for (const check of checks)
-    if (check.verdict && check.verdict !== 'ok') lines.push(`${check.at}: ${check.verdict.replace('-', ' ')}: ${check.label}`);
+    if (check.verdict && check.verdict !== 'ok' && check.verdict !== 'skipped')
+      lines.push(`${check.at}: ${check.verdict.replace('-', ' ')}: ${check.label}`);
   for (const step of report.steps) if (step.status === 'commands-failed') lines.push(`${step.at}: commands failed: ${step.title}`);
   return `${lines.join('\n')}\n`;
 }

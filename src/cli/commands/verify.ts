@@ -46,11 +46,12 @@ user they run runc with sudo, which on a terminal may ask for your password once
               onResult: (step, check) => {
                 if (step.id !== current) out(`\n${c.cyan(step.title)}\n`);
                 current = step.id;
-                const mark = { passed: c.green('✓'), failed: c.red('✗'), error: c.yellow('!') }[check.status];
+                const mark = { passed: c.green('✓'), failed: c.red('✗'), error: c.yellow('!'), skipped: c.dim('–') }[check.status];
                 out(`  ${mark} ${check.label}\n`);
+                if (check.status === 'skipped') out(c.dim(`      skipped here: ${check.message}\n`));
                 if (check.status === 'failed') out(`      expected: ${check.expected}\n      actual:   ${check.actual}\n`);
                 if (check.status === 'error') out(`      could not check: ${check.message}\n`);
-                if (check.hint && check.status !== 'passed') out(c.dim(`      hint: ${check.hint}\n`));
+                if (check.hint && (check.status === 'failed' || check.status === 'error')) out(c.dim(`      hint: ${check.hint}\n`));
               },
             }),
       });

@@ -35,6 +35,26 @@ export class Context {
     return this.machine.labs[plan.lab.id]?.ways[stepId] ?? [];
   }
 
+  /**
+   * The ways ocilab would take that make the lab need nothing of this variable, as `lab2 for "Get a
+   * rootfs"`; undefined when some command or check the lab would run uses it, or no way names it.
+   */
+  waysAround(plan: LabPlan, variable: string): string | undefined {
+    const uses = (text: string) => new RegExp(`\\$\\{?${variable}\\b`).test(text);
+    const around: string[] = [];
+    for (const step of plan.lab.steps) {
+      if (step.checks.some((check) => check.kind === 'command' && uses(check.run))) return undefined;
+      for (const action of step.actions) {
+        if (action.kind === 'command' && uses(action.command.script)) return undefined;
+        if (action.kind !== 'ways' || !action.ways.some((way) => uses(way.script))) continue;
+        const picked = this.options(plan, step.id).find((o) => o.usable);
+        if (!picked || uses(picked.way.script)) return undefined;
+        around.push(`${picked.way.name} for "${step.title}"`);
+      }
+    }
+    return around.length > 0 ? around.join(', ') : undefined;
+  }
+
   /** The steps (of labs asked about) with a way that uses this command, and what each would do without it. */
   wayUses(command: string): string[] {
     const uses: string[] = [];

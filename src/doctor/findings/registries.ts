@@ -45,6 +45,14 @@ export function registryFinding(ctx: Context, plan: LabPlan, target: RegistryTar
       `check that the proxy reaches it: \`curl -sI ${target.urls[0]}\`; ${elsewhere}`,
     );
   }
+  const around = target.variables.length === 1 && target.variables[0] ? ctx.waysAround(plan, target.variables[0]) : undefined;
+  if (around) {
+    return warn(
+      id,
+      `${what} cannot be reached: ${failed.join('; ') || 'no attempt'}; the lab does not need it while ocilab uses ${around}`,
+      `check the address, this machine's network and firewall before another way needs it; ${elsewhere}`,
+    );
+  }
   return fail(
     id,
     `${what} cannot be reached: ${failed.join('; ') || 'no attempt'}`,
