@@ -3,6 +3,7 @@
 // four steps, keeping it between them (created, then running, then stopped), with the diagnoses of a
 // taken id and of a TERM that PID 1 ignores. Without sudo, rootless, headless and proven. No container
 // of the lab's is left. Container ids start with `lc-`, so other test runs' containers never clash.
+import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushBusybox } from '../helpers/image.js';
@@ -67,7 +68,9 @@ describe.skipIf(skip)('lab 5 as a normal user, with sudo or rootless', () => {
       expect(lab?.state).toBe('finished');
       for (const step of lab?.steps ?? []) {
         expect(step.status, step.id).toBe(step.kind === 'task' ? 'passed' : 'read');
-        for (const check of step.checks) expect(check.status, step.id).toBe('passed');
+        // Where systemd is not PID 1 (here, in CI), the systemctl step's checks do not apply.
+        const expected = step.id === 'start-it-with-systemctl' && !existsSync('/run/systemd/system') ? 'skipped' : 'passed';
+        for (const check of step.checks) expect(check.status, step.id).toBe(expected);
       }
       expect(await runcIds()).not.toContain(id);
     },
