@@ -1,7 +1,7 @@
 // Lab 5 as normal users. With sudo, in a real terminal as a person would do it: let ocilab run each
 // step (the password when sudo first asks), or type the life of one container in ocilab's shell across
-// four steps, keeping it between them (created, then running, then stopped), with the diagnoses of a
-// taken id and of a TERM that PID 1 ignores. Without sudo, rootless, headless and proven. No container
+// five steps, keeping it between them (created, then running, then stopped), with the diagnoses of a
+// taken id, of a TERM that PID 1 ignores and of hooks written into config.json after create. Without sudo, rootless, headless and proven. No container
 // of the lab's is left. Container ids start with `lc-`, so other test runs' containers never clash.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
@@ -78,7 +78,7 @@ describe.skipIf(skip)('lab 5 as a normal user, with sudo or rootless', () => {
   );
 
   it(
-    "passes four steps on one container's life typed in ocilab's shell, kept from step to step, with a diagnosis for a taken id and for a TERM that PID 1 ignores",
+    "passes five steps on one container's life typed in ocilab's shell, kept from step to step, with diagnoses for a taken id, a TERM that PID 1 ignores and hooks added after create",
     async () => {
       const who = await learner('sudo-password');
       const id = newContainerId('lc');
@@ -165,6 +165,25 @@ describe.skipIf(skip)('lab 5 as a normal user, with sudo or rootless', () => {
         await type('sudo runc delete --force "$ctr"');
         await typeUntilPassed('sudo runc state "$ctr"');
         await leaveShell(4);
+
+        // Hooks: written into config.json after the container was created, so its delete runs none;
+        // created again, it runs both.
+        await t.line(`${learnerOcilab} shell 5 ${vars}`);
+        await t.waitFor('[ocilab lifecycle 8/12');
+        await type('sudo runc create "$ctr"');
+        await type(`printf '#!/bin/sh\\necho "$1 $(cat)" >> "$(dirname "$0")/hooks.log"\\n' > hook.sh && chmod +x hook.sh`);
+        await type(
+          `jq --arg hook "$PWD/hook.sh" '.hooks = {"poststart": [{"path": $hook, "args": ["hook.sh", "poststart"]}], "poststop": [{"path": $hook, "args": ["hook.sh", "poststop"]}]}' config.json > c.json && mv c.json config.json`,
+        );
+        await type('sudo runc start "$ctr"');
+        await type('sudo runc kill "$ctr" KILL');
+        await type('sleep 1; sudo runc delete "$ctr"');
+        await t.waitFor('it was created before the hooks were in config.json');
+        await type('sudo runc create "$ctr"');
+        await type('sudo runc start "$ctr"');
+        await type('sudo runc kill "$ctr" KILL');
+        await typeUntilPassed('sleep 1; sudo runc delete "$ctr"');
+        await leaveShell(5);
       } finally {
         await t.close();
         await execa('runc', ['delete', '--force', id], { reject: false });
