@@ -1,8 +1,9 @@
 // Lab 5 as normal users. With sudo, in a real terminal as a person would do it: let ocilab run each
 // step (the password when sudo first asks), or type the life of one container in ocilab's shell across
 // five steps, keeping it between them (created, then running, then stopped), with the diagnoses of a
-// taken id, of a TERM that PID 1 ignores and of hooks written into config.json after create. Without sudo, rootless, headless and proven. No container
-// of the lab's is left. Container ids start with `lc-`, so other test runs' containers never clash.
+// taken id, of a TERM that PID 1 ignores and of hooks written into config.json after create. Without
+// sudo, rootless, headless and proven. No container of the lab's is left. Container ids start with
+// `lc-`, so other test runs' containers never clash.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
