@@ -46,6 +46,13 @@ export interface RunResult {
 }
 
 const KILL_GRACE_MS = 2000;
+/**
+ * How long output is still read once the process has exited. A process it left behind may hold its
+ * output open for good (a container in runc's `created` state: its `runc init` keeps runc's stdout and
+ * stderr until `runc start`); waiting for the end of that output would wait forever, and the command's
+ * cleanup, which deletes that container, would never run.
+ */
+const OUTPUT_AFTER_EXIT_MS = 1000;
 
 export async function runProcess(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   const { cwd, env, timeoutMs, tty = false, onOutput, signal, input } = options;
@@ -80,6 +87,12 @@ export async function runProcess(file: string, args: readonly string[], options:
   };
   child.stdout?.on('data', collect('stdout'));
   child.stderr?.on('data', collect('stderr'));
+  child.once('exit', () => {
+    setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, OUTPUT_AFTER_EXIT_MS).unref();
+  });
 
   // Set by the timer and the abort listener below; an object, so the checks after `await` read it afresh.
   const ended = { timedOut: false, cancelled: false };

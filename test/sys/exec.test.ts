@@ -59,6 +59,21 @@ describe('sessions', () => {
   });
 });
 
+describe('output', () => {
+  it('is let go soon after the process exits, when something it left running holds it open', async () => {
+    const began = Date.now();
+    const result = await runProcess('bash', ['-c', 'echo before; sleep 300 & echo "$!"; echo after'], { cwd: tmpdir() });
+    const left = Number(result.stdout.split('\n')[1]);
+    try {
+      expect(Date.now() - began).toBeLessThan(10_000);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toBe(`before\n${left}\nafter\n`);
+    } finally {
+      process.kill(left, 'SIGKILL');
+    }
+  });
+});
+
 describe('sudo in scripts', () => {
   it.skipIf(process.geteuid?.() !== 0)('is a plain call as root, options and all, even without sudo on PATH', async () => {
     const result = await runScript('sudo -u root -- echo "$((6 * 7))"', { cwd: tmpdir(), sudo: 'as-root', env: { PATH: '/usr/bin:/bin' } });
