@@ -38,14 +38,22 @@ function check(bundle: string, args: string[], fields: Partial<ProbeCheck> = {})
 
 const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({ workdir, vars: { name: 'runc-demo' }, privilege: 'root', ...over });
 
+/**
+ * The probes' temporary bundles go to a TMPDIR of these tests' own, so that the probes other test
+ * files run at the same time are neither counted as left behind here nor mistaken for these.
+ */
+let probeTmp: string;
+
+/** Probe containers runc still knows whose bundle is one of these tests'. */
 async function probeContainers(): Promise<string[]> {
-  const { stdout } = await execa('runc', ['list', '--quiet']);
-  return stdout.split('\n').filter((id) => id.startsWith('ocilab-probe-'));
+  const { stdout } = await execa('runc', ['list', '--format', 'json']);
+  const containers = (JSON.parse(stdout || '[]') as { id: string; bundle: string }[] | null) ?? [];
+  return containers.filter((c) => c.id.startsWith('ocilab-probe-') && c.bundle.startsWith(probeTmp)).map((c) => c.id);
 }
 
-/** Temporary bundles of probes, except those an earlier, interrupted run may have left. */
-async function newProbeTempDirs(before: ReadonlySet<string>): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((name) => name.startsWith('ocilab-probe-') && !before.has(name));
+/** Temporary bundles of these tests' probes. */
+async function newProbeTempDirs(): Promise<string[]> {
+  return (await readdir(probeTmp)).filter((name) => name.startsWith('ocilab-probe-'));
 }
 
 describe('probeConfig', () => {
@@ -148,10 +156,12 @@ describe('how a probe runs runc', () => {
 
 describe.skipIf(!isRoot)('probe check with runc (needs root: skipped when not running as root)', () => {
   let demoConfig: string;
-  let earlierTempDirs: Set<string>;
+  let savedTmp: string | undefined;
 
   beforeAll(async () => {
-    earlierTempDirs = new Set(await newProbeTempDirs(new Set()));
+    probeTmp = await mkdtemp(join(tmpdir(), 'ocilab-probetest-tmp-'));
+    savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = probeTmp;
     workdir = await mkdtemp(join(tmpdir(), 'ocilab-probetest-'));
     // `default` is runc spec untouched; `demo` is the lab's edited copy, sharing default's rootfs
     // through a relative root.path, as a learner might.
@@ -166,11 +176,13 @@ describe.skipIf(!isRoot)('probe check with runc (needs root: skipped when not ru
 
   afterEach(async () => {
     expect(await probeContainers()).toEqual([]);
-    expect(await newProbeTempDirs(earlierTempDirs)).toEqual([]);
+    expect(await newProbeTempDirs()).toEqual([]);
   });
 
   afterAll(async () => {
-    await rm(workdir, { recursive: true, force: true });
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    await rm(probeTmp, { recursive: true, force: true });
   });
 
   it('passes when the hostname inside the container is the expected one', async () => {
