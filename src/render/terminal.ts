@@ -64,6 +64,8 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
   let atLineStart = true;
   /** The last check's reason for not running: the next check that cannot run for the same reason says "as above". */
   let lastError: string | undefined;
+  // Checks skipped here over the whole run, for the summary at its end.
+  let checksSkipped = 0;
 
   const formatters: Formatters = {
     'lab-start': ({ lab, workdir, mode, resumeAt }) => {
@@ -123,6 +125,7 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
         return;
       }
       if (result.status === 'skipped') {
+        checksSkipped++;
         line(`  ${c.dim('–')} ${label}: skipped here — ${result.message}`);
         return;
       }
@@ -159,7 +162,10 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
     },
     'lab-end': ({ lab, passed, counts }) => {
       line();
-      const summary = `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.error} could not be checked`;
+      // The counts are of steps; skipped checks are counted apart, or a run with many would read as fully checked.
+      const notHere =
+        checksSkipped > 0 ? `; ${checksSkipped === 1 ? '1 check does' : `${checksSkipped} checks do`} not apply on this machine` : '';
+      const summary = `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.error} could not be checked${notHere}`;
       line(passed ? c.green.bold(`✓ ${lab.title}: done (${summary}).`) : c.bold(`${lab.title}: ${summary}.`));
     },
   };

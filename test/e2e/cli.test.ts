@@ -233,6 +233,7 @@ describe('ocilab run on a lab file', () => {
     const result = await runCli(['run', file, '--yes', '--workdir', workdir], { env });
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toMatch(/^ {2}– A file only some machines make: skipped here — This machine makes no such file\.$/m);
+    expect(result.stdout).toMatch(/done \(1 passed, .*; 1 check does not apply on this machine\)/);
     const verified = await runCli(['verify', file, '--workdir', workdir, '--json'], { env });
     expect(verified.exitCode, verified.all).toBe(0);
     const verify = JSON.parse(verified.stdout) as { steps: { checks: { status: string; message: string }[] }[] };
