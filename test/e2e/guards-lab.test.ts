@@ -5,16 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rootLabTests } from '../helpers/lab-tests.js';
+import { rootLabSkips, rootLabTests } from '../helpers/lab-tests.js';
 import { failedChecks } from '../helpers/leftovers.js';
 import { configValidator } from '../helpers/runtime-schema.js';
-import { isRoot, podmanUsable, registryToolsUsable, skipUnless } from '../helpers/services.js';
 
-const noLab = skipUnless(
-  isRoot() && (await registryToolsUsable()),
-  'lab 7 needs root (runc) and docker-registry, busybox-static, umoci and skopeo',
-);
-const noPodman = noLab || skipUnless(await podmanUsable(), 'podman is not usable here (`podman info` fails)');
+const { noLab, noPodman } = await rootLabSkips(7);
 
 /** The bundles the lab makes, each with a config.json of its own. */
 const BUNDLES = ['.', 'caps', 'nnp', 'ro', 'seccomp', 'masked', 'userns', 'apparmor', 'selinux'];

@@ -9,12 +9,10 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { busyboxLayout, DEFAULT_TAG } from '../helpers/image.js';
-import { rootLabTests } from '../helpers/lab-tests.js';
+import { rootLabSkips, rootLabTests } from '../helpers/lab-tests.js';
 import { failedChecks } from '../helpers/leftovers.js';
-import { isRoot, podmanUsable, registryToolsUsable, skipUnless } from '../helpers/services.js';
 
-const noLab = skipUnless(isRoot() && (await registryToolsUsable()), 'lab 6 needs root, docker-registry, busybox-static, umoci and skopeo');
-const noPodman = noLab || skipUnless(await podmanUsable(), 'podman is not usable here (`podman info` fails)');
+const { noLab, noPodman } = await rootLabSkips(6, false);
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 

@@ -6,16 +6,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rootLabTests } from '../helpers/lab-tests.js';
+import { rootLabSkips, rootLabTests } from '../helpers/lab-tests.js';
 import { failedChecks } from '../helpers/leftovers.js';
 import { pathWithout } from '../helpers/path-without.js';
-import { isRoot, podmanUsable, registryToolsUsable, skipUnless } from '../helpers/services.js';
+import { skipUnless } from '../helpers/services.js';
 
-const noLab = skipUnless(
-  isRoot() && (await registryToolsUsable()),
-  'lab 5 needs root (runc) and docker-registry, busybox-static, umoci and skopeo',
-);
-const noPodman = noLab || skipUnless(await podmanUsable(), 'podman is not usable here (`podman info` fails)');
+const { noLab, noPodman } = await rootLabSkips(5);
 const noAnalyze = skipUnless(existsSync('/usr/bin/systemd-analyze'), 'systemd-analyze is not installed (Debian package systemd)');
 
 const HOOKS = 'hooks-the-host-sees-the-start-and-the-stop';

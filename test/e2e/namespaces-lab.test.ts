@@ -2,15 +2,10 @@
 // run to the end headless, verify on finished workspaces with a learner's mistake applied, and no
 // container or cgroup of the lab's left behind, Ctrl-C included. Container ids start with `ns-`.
 import { describe, expect, it } from 'vitest';
-import { rootLabTests } from '../helpers/lab-tests.js';
+import { rootLabSkips, rootLabTests } from '../helpers/lab-tests.js';
 import { failedChecks } from '../helpers/leftovers.js';
-import { isRoot, podmanUsable, registryToolsUsable, skipUnless } from '../helpers/services.js';
 
-const noLab = skipUnless(
-  isRoot() && (await registryToolsUsable()),
-  'lab 3 needs root (runc) and docker-registry, busybox-static, umoci and skopeo',
-);
-const noPodman = noLab || skipUnless(await podmanUsable(), 'podman is not usable here (`podman info` fails)');
+const { noLab, noPodman } = await rootLabSkips(3);
 
 describe.skipIf(noLab)('lab 3: what a container cannot see', () => {
   const lab = rootLabTests({ lab: 3, short: 'ns', containers: true, podman: !noPodman });

@@ -10,6 +10,20 @@ import { runCli, type CliResult } from './cli.js';
 import { removeLocalCopies, servedBusybox } from './image.js';
 import { expectNothingLeft, failedChecks, newContainerId, type ProveReport, type VerifyReport } from './leftovers.js';
 import { writeRegistriesConf, type Registry } from './registry.js';
+import { isRoot, podmanUsable, registryToolsUsable, skipUnless } from './services.js';
+
+/**
+ * Whether to skip a lab's root tests (they need root and the registry tools; `runc` too where
+ * `containers`) and those of its podman way.
+ */
+export async function rootLabSkips(lab: number, containers = true): Promise<{ noLab: boolean; noPodman: boolean }> {
+  const noLab = skipUnless(
+    isRoot() && (await registryToolsUsable()),
+    `lab ${lab} needs root${containers ? ' (runc)' : ''} and docker-registry, busybox-static, umoci and skopeo`,
+  );
+  const noPodman = noLab || skipUnless(await podmanUsable(), 'podman is not usable here (`podman info` fails)');
+  return { noLab, noPodman };
+}
 
 export interface RootLabOptions {
   /** The lab's number, as `ocilab run N` takes it. */
