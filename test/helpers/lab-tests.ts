@@ -1,6 +1,5 @@
-// What every lab's end-to-end test file as root does alike: a registry with busybox and a directory of
-// the file's own, the lab proven with a way and what every proof must show, one finished workspace to
-// verify and to apply a learner's mistakes to, and a run interrupted by Ctrl-C that leaves nothing.
+// What every lab's root end-to-end tests share: a registry and a directory, prove with a way, a finished
+// workspace to verify and to make mistakes in, and a run stopped by Ctrl-C that leaves nothing behind.
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

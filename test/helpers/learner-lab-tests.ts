@@ -1,7 +1,5 @@
-// What every lab's end-to-end test file as normal users does alike: the reason to skip it, the lab done
-// to the end in a terminal by a learner whose sudo asks for a password, the learner's progress report,
-// steps typed in ocilab's shell after a headless run that stops where sudo would ask, and headless runs
-// and proofs of a learner without sudo.
+// What every lab's end-to-end tests as normal users share: the lab finished in a terminal by a sudo
+// learner, steps typed in ocilab's shell after a headless run up to sudo, and a rootless run and proof.
 import { expect } from 'vitest';
 import { driveLab } from './lab-driver.js';
 import { asLearner, learner, learnerOcilab, learnersUsable, type AsLearnerResult, type Learner } from './learners.js';

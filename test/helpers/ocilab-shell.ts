@@ -1,6 +1,5 @@
-// Typing in `ocilab shell N` in a terminal as a learner does: the shell entered at a step and left with
-// it done, a line typed only at the prompt (the shell runs the step's checks before it reads the next
-// one), and sudo's password typed where sudo asks for it.
+// Typing in `ocilab shell N` as a learner does: entered at a step and left with it done, a line typed only
+// at the prompt (the step's checks run before the next is read), sudo's password typed where it asks.
 import { execa } from 'execa';
 import { learnerOcilab, type Learner } from './learners.js';
 import type { Terminal } from './terminal.js';
