@@ -2,26 +2,14 @@
 // the end headless with every config.json it wrote valid against the runtime-spec schema, verify on a
 // finished workspace with a learner's mistake applied, and no container or cgroup of the lab's left
 // behind, Ctrl-C included. Container ids start with `gd-`.
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { pushBusybox, removeLocalCopies } from '../helpers/image.js';
-import { expectNothingLeft, failedChecks, newContainerId, type ProveReport, type VerifyReport } from '../helpers/leftovers.js';
-import { startRegistry, writeRegistriesConf, type Registry } from '../helpers/registry.js';
+import { describe, expect, it } from 'vitest';
+import { rootLabSkips, rootLabTests } from '../helpers/lab-tests.js';
+import { failedChecks } from '../helpers/leftovers.js';
 import { configValidator } from '../helpers/runtime-schema.js';
-import { isRoot, podmanUsable, registryToolsUsable, skipUnless } from '../helpers/services.js';
 
-const noLab = skipUnless(
-  isRoot() && (await registryToolsUsable()),
-  'lab 7 needs root (runc) and docker-registry, busybox-static, umoci and skopeo',
-);
-const noPodman = noLab || skipUnless(await podmanUsable(), 'podman is not usable here (`podman info` fails)');
-
-/** A container id of these tests: never the lab's default, never another test run's. */
-const newId = () => newContainerId('gd');
+const { noLab, noPodman } = await rootLabSkips(7);
 
 /** The bundles the lab makes, each with a config.json of its own. */
 const BUNDLES = ['.', 'caps', 'nnp', 'ro', 'seccomp', 'masked', 'userns', 'apparmor', 'selinux'];
@@ -30,44 +18,16 @@ const BUNDLES = ['.', 'caps', 'nnp', 'ro', 'seccomp', 'masked', 'userns', 'appar
 const HOST_DEPENDENT = /\/proc\/kcore|docker-default|container_t/;
 
 describe.skipIf(noLab)('lab 7: what stops a root process in a container', () => {
-  let registry: Registry;
-  let dir: string;
-  let image: string;
-  let registriesConf: string;
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    image = await pushBusybox(registry.host);
-    dir = await mkdtemp(join(tmpdir(), 'ocilab-gd-lab-'));
-    // The user-namespace step's root is uid 100000 on the host, and it must walk to the rootfs.
-    await chmod(dir, 0o711);
-    registriesConf = await writeRegistriesConf(registry.host, dir);
-  });
-
-  afterAll(async () => {
-    if (!noPodman && image) await removeLocalCopies('podman', image);
-    await registry?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  const env = () => ({ CONTAINERS_REGISTRIES_CONF: registriesConf, XDG_STATE_HOME: join(dir, 'state') });
-  const vars = (id: string) => ['--var', `img=${image}`, '--var', `ctr=${id}`];
+  // The user-namespace step's root is uid 100000 on the host, and it must walk to the rootfs.
+  const lab = rootLabTests({ lab: 7, short: 'gd', containers: true, podman: !noPodman, dirMode: 0o711 });
 
   async function proves(way: string): Promise<void> {
-    const id = newId();
-    const result = await runCli(['prove', '7', '--use', way, ...vars(id), '--json'], { env: env(), timeoutMs: 300_000 });
-    const report = JSON.parse(result.stdout) as ProveReport;
-    const checks = report.steps.flatMap((s) => s.checks);
-    for (const check of checks) {
+    const report = await lab.proves(way, {
       // Only the checks about what this host may lack are skipped, and those only where it lacks them.
-      const expected = check.verdict === 'skipped' && HOST_DEPENDENT.test(check.label) ? 'skipped' : 'ok';
-      expect(check.verdict, `${check.at} ${check.label}`).toBe(expected);
-    }
-    expect(result.exitCode, result.all).toBe(0);
-    expect(report.proven).toBe(true);
+      verdict: (check) => (check.verdict === 'skipped' && HOST_DEPENDENT.test(check.label) ? 'skipped' : 'ok'),
+    });
+    const checks = report.steps.flatMap((s) => s.checks);
     expect(checks.filter((c) => c.kind === 'probe' && c.verdict === 'ok').length).toBeGreaterThan(10);
-    expect(existsSync(report.workdir), 'the throwaway workspace is removed').toBe(false);
-    await expectNothingLeft(id);
   }
 
   it('proves every check with the builtin way', () => proves('builtin'), 320_000);
@@ -75,56 +35,18 @@ describe.skipIf(noLab)('lab 7: what stops a root process in a container', () => 
   it.skipIf(noPodman)('proves every check with the podman way', () => proves('podman'), 320_000);
 
   describe('a finished workspace', () => {
-    let workdir: string;
-    let id: string;
+    const workspace = lab.finishedWorkspace();
 
-    beforeAll(async () => {
-      id = newId();
-      workdir = await mkdtemp(join(dir, 'work-'));
-      const result = await runCli(['run', '7', '--yes', '--use', 'builtin', '--workdir', workdir, ...vars(id)], {
-        env: env(),
-        timeoutMs: 300_000,
-      });
-      expect(result.exitCode, result.all).toBe(0);
-      expect(result.stdout).not.toMatch(/✗/);
-    }, 320_000);
-
-    const verify = async () => {
-      const result = await runCli(['verify', '7', '--json', '--workdir', workdir, ...vars(id)], { env: env(), timeoutMs: 200_000 });
-      return { result, report: JSON.parse(result.stdout) as VerifyReport };
-    };
-
-    /** Applies a learner's change to a file of the workspace for the duration of `test`. */
-    async function withMistake(file: string, change: (text: string) => string, test: () => Promise<void>): Promise<void> {
-      const path = join(workdir, file);
-      const original = await readFile(path, 'utf8');
-      const changed = change(original);
-      expect(changed, 'the mistake changes the file').not.toBe(original);
-      await writeFile(path, changed);
-      try {
-        await test();
-      } finally {
-        await writeFile(path, original);
-      }
-      await expectNothingLeft(id);
-    }
-
-    it('runs headless to the end, leaves no container or cgroup, and verify passes on it', async () => {
-      await expectNothingLeft(id);
-      const { result, report } = await verify();
-      expect(failedChecks(report)).toEqual([]);
-      expect(result.exitCode, result.all).toBe(0);
-      await expectNothingLeft(id);
-    }, 220_000);
+    it('runs headless to the end, leaves no container or cgroup, and verify passes on it', () => workspace.expectVerifyPasses(), 220_000);
 
     it('writes every config.json valid against the OCI runtime-spec schema', async () => {
       const validate = await configValidator();
       for (const bundle of BUNDLES) {
-        const config = JSON.parse(await readFile(join(workdir, bundle, 'config.json'), 'utf8')) as unknown;
+        const config = JSON.parse(await readFile(join(workspace.workdir, bundle, 'config.json'), 'utf8')) as unknown;
         expect(validate(config), `${bundle}/config.json`).toEqual([]);
       }
       // The user namespace step made root inside an ordinary uid outside, and the file it wrote says so.
-      const userns = JSON.parse(await readFile(join(workdir, 'userns', 'config.json'), 'utf8')) as {
+      const userns = JSON.parse(await readFile(join(workspace.workdir, 'userns', 'config.json'), 'utf8')) as {
         linux: { uidMappings: { containerID: number; hostID: number; size: number }[] };
       };
       expect(userns.linux.uidMappings).toEqual([{ containerID: 0, hostID: 100000, size: 65536 }]);
@@ -137,7 +59,7 @@ describe.skipIf(noLab)('lab 7: what stops a root process in a container', () => 
     it(
       'CAP_CHOWN taken out of effective only: root gets it back at execve, chown works, and the sets check names the others',
       () =>
-        withMistake(
+        workspace.withMistake(
           'caps/config.json',
           (text) => {
             const config = JSON.parse(text) as { process: { capabilities: Record<string, string[]> } };
@@ -145,7 +67,7 @@ describe.skipIf(noLab)('lab 7: what stops a root process in a container', () => 
             return JSON.stringify(config, null, 2);
           },
           async () => {
-            const { result, report } = await verify();
+            const { result, report } = await workspace.verify();
             expect(result.exitCode).toBe(1);
             const wrong = failedChecks(report);
             expect(new Set(wrong.map((c) => c.step))).toEqual(new Set(['take-away-a-capability']));
@@ -167,11 +89,11 @@ describe.skipIf(noLab)('lab 7: what stops a root process in a container', () => 
     it(
       'a seccomp profile that refuses execve: nothing starts, and the diagnosis says why',
       () =>
-        withMistake(
+        workspace.withMistake(
           'seccomp/config.json',
           (text) => text.replace('"mkdirat"', '"mkdirat",\n          "execve"'),
           async () => {
-            const { result, report } = await verify();
+            const { result, report } = await workspace.verify();
             expect(result.exitCode).toBe(1);
             const wrong = failedChecks(report);
             expect(new Set(wrong.map((c) => c.step))).toEqual(new Set(['a-seccomp-filter']));
@@ -190,11 +112,11 @@ describe.skipIf(noLab)('lab 7: what stops a root process in a container', () => 
     it(
       'capability names without CAP_, as docker run --cap-add takes them: the name check fails, and runc is said to ignore them',
       () =>
-        withMistake(
+        workspace.withMistake(
           'config.json',
           (text) => text.replace(/"CAP_(CHOWN|KILL)"/g, '"$1"'),
           async () => {
-            const { result, report } = await verify();
+            const { result, report } = await workspace.verify();
             expect(result.exitCode).toBe(1);
             const wrong = failedChecks(report);
             expect(new Set(wrong.map((c) => c.step))).toEqual(new Set(['a-spec-with-the-guards-down', 'what-root-may-do-in-it']));
@@ -210,7 +132,7 @@ describe.skipIf(noLab)('lab 7: what stops a root process in a container', () => 
     it(
       'a read-only root without the tmpfs on /tmp: /tmp is read-only too, and the diagnosis names the missing mount',
       () =>
-        withMistake(
+        workspace.withMistake(
           'ro/config.json',
           (text) => {
             const config = JSON.parse(text) as { mounts: { destination: string }[] };
@@ -218,7 +140,7 @@ describe.skipIf(noLab)('lab 7: what stops a root process in a container', () => 
             return JSON.stringify(config, null, 2);
           },
           async () => {
-            const { result, report } = await verify();
+            const { result, report } = await workspace.verify();
             expect(result.exitCode).toBe(1);
             const wrong = failedChecks(report);
             expect(wrong.map((c) => [c.step, c.kind])).toEqual([['a-read-only-root', 'probe']]);
@@ -229,24 +151,7 @@ describe.skipIf(noLab)('lab 7: what stops a root process in a container', () => 
       220_000,
     );
 
-    it('Ctrl-C during a run leaves no container behind', async () => {
-      const work = await mkdtemp(join(dir, 'work-'));
-      const ctrlC = new AbortController();
-      let seen = '';
-      const running = runCli(['run', '7', '--yes', '--use', 'builtin', '--workdir', work, ...vars(id)], {
-        env: env(),
-        signal: ctrlC.signal,
-        timeoutMs: 200_000,
-        onStdout: (chunk) => {
-          // Interrupt once the first container runs and has shown its capabilities.
-          seen += chunk;
-          if (/CapEff:\s+00000000a80425fb/.test(seen)) ctrlC.abort();
-        },
-      });
-      const result = await running;
-      expect(seen, 'the container was running when Ctrl-C came').toMatch(/CapEff:\s+00000000a80425fb/);
-      expect(result.exitCode, result.all).toBe(130);
-      await expectNothingLeft(id);
-    }, 220_000);
+    // Interrupted once the first container runs and has shown its capabilities.
+    it('Ctrl-C during a run leaves no container behind', () => workspace.interruptedRun(/CapEff:\s+00000000a80425fb/), 220_000);
   });
 });

@@ -1,10 +1,13 @@
 // A small real image for the labs to pull: Debian's static busybox in one layer, built as an OCI
-// layout with umoci and pushed with skopeo, so no test needs a public registry.
+// layout with umoci and pushed with skopeo, so no test needs a public registry; and a registry on
+// loopback that serves it to every test of a describe block.
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { afterAll, beforeAll } from 'vitest';
+import { startRegistry, type Registry } from './registry.js';
 import { BUSYBOX, makeBusyboxRootfs } from './rootfs.js';
 import { isRoot } from './services.js';
 
@@ -107,6 +110,38 @@ export async function pushBusybox(host: string, repository = DEFAULT_REPOSITORY,
     `docker://${reference}`,
   ]);
   return reference;
+}
+
+/** A registry serving busybox to the tests of a describe block; its fields are set once beforeAll has run. */
+export interface ServedBusybox {
+  readonly registry: Registry;
+  /** The pushed image's reference, `127.0.0.1:PORT/library/busybox:1.36`. */
+  readonly image: string;
+}
+
+/**
+ * Starts a registry and pushes busybox to it before the tests of the describe block this is called in,
+ * and stops it after them.
+ */
+export function servedBusybox(): ServedBusybox {
+  let registry: Registry | undefined;
+  let image = '';
+  beforeAll(async () => {
+    registry = await startRegistry();
+    image = await pushBusybox(registry.host);
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+  return {
+    get registry() {
+      if (!registry) throw new Error('the registry is started in beforeAll: read it inside a test');
+      return registry;
+    },
+    get image() {
+      return image;
+    },
+  };
 }
 
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
