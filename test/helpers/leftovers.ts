@@ -1,8 +1,8 @@
-// What a lab run must not leave behind: runc containers (the lab's own and ocilab's probes) and cgroup
-// directories named after a container, under cgroup v1's controllers or v2's single tree.
+// What a lab run must not leave behind: runc containers (the lab's own and ocilab's probes), cgroup
+// directories named after them (under cgroup v1's controllers or v2's single tree), and mounts.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
@@ -17,7 +17,12 @@ export async function runcIds(): Promise<string[]> {
 }
 
 /** Cgroup directories named after the container, anywhere below v1's controllers or v2's root. */
-export async function cgroupsNamed(id: string): Promise<string[]> {
+export function cgroupsNamed(id: string): Promise<string[]> {
+  return cgroupsWhere((name) => name === id || name.includes(`-${id}.`));
+}
+
+/** Cgroup directories whose name passes `named`, to three levels below /sys/fs/cgroup's controllers. */
+async function cgroupsWhere(named: (name: string) => boolean): Promise<string[]> {
   const root = '/sys/fs/cgroup';
   const found: string[] = [];
   const walk = async (dir: string, depth: number): Promise<void> => {
@@ -25,7 +30,7 @@ export async function cgroupsNamed(id: string): Promise<string[]> {
     for (const entry of entries) {
       if (!entry.isDirectory()) continue;
       const path = join(dir, entry.name);
-      if (entry.name === id || entry.name.includes(`-${id}.`)) found.push(path);
+      if (named(entry.name)) found.push(path);
       else if (depth < 3) await walk(path, depth + 1);
     }
   };
@@ -33,7 +38,13 @@ export async function cgroupsNamed(id: string): Promise<string[]> {
   return found;
 }
 
-/** No runc container of this id, no probe container, and no cgroup named after it are left. */
+/** The host's mounts whose line in /proc/self/mountinfo names one of these words. */
+async function mountsNaming(words: string[]): Promise<string[]> {
+  const lines = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n');
+  return lines.filter((line) => words.some((word) => line.includes(word)));
+}
+
+/** No runc container of this id and no probe container, nor a cgroup or a mount of either, are left. */
 export async function expectNothingLeft(id: string): Promise<void> {
   const ids = await runcIds();
   expect(ids, 'runc containers').not.toContain(id);
@@ -42,6 +53,8 @@ export async function expectNothingLeft(id: string): Promise<void> {
     'probe containers',
   ).toEqual([]);
   expect(await cgroupsNamed(id), 'cgroups named after the container').toEqual([]);
+  expect(await cgroupsWhere((name) => name.startsWith('ocilab-probe-')), "probes' cgroups").toEqual([]);
+  expect(await mountsNaming([`/${id}/`, `/${id} `, 'ocilab-probe-']), 'mounts of the container or a probe').toEqual([]);
 }
 
 /** What `ocilab prove --json` prints, as far as tests read it. */
