@@ -27,7 +27,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   tags: { usage: 'tags <repository>', summary: 'list every tag of an image repository', load: () => import('./commands/tags.js') },
   pull: {
     usage: 'pull <image> --rootfs DIR',
-    summary: "unpack an image's layers into a directory",
+    summary: 'unpack an image into a directory, or into an OCI layout (--layout)',
     load: () => import('./commands/pull.js'),
   },
   cache: {

@@ -60,7 +60,9 @@ describe('ocilab pull without a registry', () => {
   });
 
   it('is listed in the main help', async () => {
-    expect((await runCli(['--help'])).stdout).toMatch(/ocilab pull <image> --rootfs DIR\s+unpack an image's layers into a directory/);
+    expect((await runCli(['--help'])).stdout).toMatch(
+      /ocilab pull <image> --rootfs DIR\s+unpack an image into a directory, or into an OCI layout \(--layout\)$/m,
+    );
   });
 
   it.each([
