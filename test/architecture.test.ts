@@ -90,7 +90,7 @@ const ALLOWED: Record<string, string[]> = {
   oci: ['tar'],
   checks: ['lab/model.ts', 'lab/variables.ts', 'sys/', 'oci/'],
   runner: ['lab/', 'checks/', 'sys/', 'errors.ts'],
-  render: ['runner/events.ts', 'oci/', 'lab/model.ts', 'checks/index.ts', 'chalk', 'marked', 'marked-terminal'],
+  render: ['runner/events.ts', 'oci/', 'lab/model.ts', 'checks/index.ts', 'chalk', 'marked', 'marked-terminal', 'cli-table3'],
   doctor: ['lab/', 'runner/ways.ts', 'runner/prompter.ts', 'sys/', 'oci/', 'chalk'],
   report: ['lab/', 'runner/progress.ts', 'checks/index.ts', 'sys/learner.ts', 'zod', 'chalk'],
   cli: ['errors.ts', 'lab/', 'sys/', 'oci/', 'checks/', 'runner/', 'render/', 'doctor/', 'report/', 'enquirer', 'chalk'],

@@ -2,9 +2,11 @@
 // kind fail to compile until it is rendered here. Markdown goes through marked-terminal, loaded only
 // when prose is shown (interactive mode), so headless runs and quick commands start fast.
 import { Chalk } from 'chalk';
+import type { Token } from 'marked';
 import { describeCheck } from '../checks/index.js';
 import type { Segment } from '../lab/model.js';
 import type { EventOf, EventType, RunnerEvent, StepStatus } from '../runner/events.js';
+import { drawTable } from './table.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -29,18 +31,17 @@ export async function loadMarkdown(color: boolean, width: number): Promise<Markd
   const [{ Marked }, { markedTerminal }] = await Promise.all([import('marked'), import('marked-terminal')]);
   const marked = new Marked();
   const chalk = new Chalk({ level: color ? 1 : 0 });
+  const proseWidth = Math.min(width, 100);
   marked.use(
     // The types of marked-terminal lag behind marked's extension type.
     markedTerminal({
       reflowText: true,
-      width: Math.min(width, 100),
+      width: proseWidth,
       tab: 2,
       showSectionPrefix: false,
       emoji: false,
       firstHeading: chalk.bold,
       heading: chalk.bold,
-      // Tables are drawn by cli-table3, which colours its borders unless told not to.
-      ...(color ? {} : { tableOptions: { style: { head: [], border: [] } } }),
     }) as never,
   );
   marked.use({
@@ -49,6 +50,16 @@ export async function loadMarkdown(color: boolean, width: number): Promise<Markd
       // markers (marked-terminal issue #371); render such text's inline tokens instead.
       text(token) {
         return 'tokens' in token && token.tokens ? this.parser.parseInline(token.tokens) : false;
+      },
+      // marked-terminal draws a table as wide as its longest cells; fit it to the prose instead.
+      table(token) {
+        const inline = (cell: { tokens: Token[] }) => this.parser.parseInline(cell.tokens);
+        return `${drawTable(
+          token.header.map(inline),
+          token.rows.map((row) => row.map(inline)),
+          proseWidth,
+          color,
+        )}\n\n`;
       },
     },
   });
