@@ -27,11 +27,14 @@ export interface Renderer {
 
 export type MarkdownToText = (markdown: string) => string;
 
+/** Prose wraps at the terminal's width, but no wider than this: long lines are hard to read. */
+const PROSE_MAX_WIDTH = 100;
+
 export async function loadMarkdown(color: boolean, width: number): Promise<MarkdownToText> {
   const [{ Marked }, { markedTerminal }] = await Promise.all([import('marked'), import('marked-terminal')]);
   const marked = new Marked();
   const chalk = new Chalk({ level: color ? 1 : 0 });
-  const proseWidth = Math.min(width, 100);
+  const proseWidth = Math.min(width, PROSE_MAX_WIDTH);
   marked.use(
     // The types of marked-terminal lag behind marked's extension type.
     markedTerminal({
@@ -69,6 +72,7 @@ export async function loadMarkdown(color: boolean, width: number): Promise<Markd
 export async function createRenderer(options: RenderOptions): Promise<Renderer> {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const markdown = options.prose ? await loadMarkdown(options.color, options.width) : undefined;
+  const proseWidth = Math.min(options.width, PROSE_MAX_WIDTH);
   const out = options.write;
   const line = (text = '') => out(`${text}\n`);
   const { vars } = options;
@@ -199,7 +203,7 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
           .map(([path, value]) => `  ${path} = ${JSON.stringify(value)}`)
           .join('\n')}\n\n`;
       case 'checks':
-        return `${c.dim('ocilab checks:')}\n${segment.checks.map((check) => `  • ${describeCheck(check, vars)}`).join('\n')}\n\n`;
+        return `${c.dim('ocilab checks:')}\n${segment.checks.map((check) => hanging(describeCheck(check, vars), '  • ', proseWidth)).join('\n')}\n\n`;
     }
   }
 
@@ -211,6 +215,24 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
 }
 
 /** Multi-line values line up under the label. */
+/** `text` wrapped at word boundaries within `width`, after `first`, with the lines after it indented as far. */
+export function hanging(text: string, first: string, width: number): string {
+  const rest = ' '.repeat(first.length);
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const prefix = lines.length === 0 ? first : rest;
+    if (current !== '' && prefix.length + current.length + 1 + word.length > width) {
+      lines.push(prefix + current);
+      current = word;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  lines.push((lines.length === 0 ? first : rest) + current);
+  return lines.join('\n');
+}
+
 function indent(text: string): string {
   return indentBy(text, '                ');
 }

@@ -1,7 +1,7 @@
 // The terminal renderer, fed events as the runner emits them.
 import { describe, expect, it } from 'vitest';
 import type { Check, Step } from '../../src/lab/model.js';
-import { createRenderer } from '../../src/render/terminal.js';
+import { createRenderer, hanging } from '../../src/render/terminal.js';
 
 const probe = (title: string): Check => ({ kind: 'probe', line: 1, bundle: '.', args: ['hostname'], title });
 const step: Step = {
@@ -32,5 +32,28 @@ describe('check results', () => {
       '  ! two: could not check — as above',
       `  ! three: could not check — ${reason}`,
     ]);
+  });
+});
+
+describe('hanging', () => {
+  it('wraps at word boundaries within the width, the lines after the first indented under its text', () => {
+    const text = 'The rootfs has sleep, chown, touch, mkdir and grep, the commands this lab runs in it';
+    const wrapped = hanging(text, '  • ', 40);
+    expect(wrapped.split('\n')).toEqual([
+      '  • The rootfs has sleep, chown, touch,',
+      '    mkdir and grep, the commands this',
+      '    lab runs in it',
+    ]);
+    for (const line of wrapped.split('\n')) expect(line.length).toBeLessThanOrEqual(40);
+  });
+
+  it('leaves a word longer than the width whole, on a line of its own', () => {
+    expect(hanging('see /a/very/long/path/that/cannot/break now', '  • ', 20)).toBe(
+      '  • see\n    /a/very/long/path/that/cannot/break\n    now',
+    );
+  });
+
+  it('keeps a short text on one line', () => {
+    expect(hanging('a.txt: exists', '  • ', 80)).toBe('  • a.txt: exists');
   });
 });
