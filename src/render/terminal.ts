@@ -73,6 +73,18 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const markdown = options.prose ? await loadMarkdown(options.color, options.width) : undefined;
   const proseWidth = Math.min(options.width, PROSE_MAX_WIDTH);
+  /**
+   * A sentence for the learner after `first`, its lines indented under it. Where prose is shown (a
+   * terminal), long lines are wrapped at words; in a pipe or a log each stays one line, for grep.
+   */
+  const wrapped = (text: string, first: string): string => {
+    const rest = ' '.repeat(first.length);
+    if (!markdown) return `${first}${indentBy(text, rest)}`;
+    return text
+      .split('\n')
+      .map((part, i) => hanging(part, i === 0 ? first : rest, proseWidth))
+      .join('\n');
+  };
   const out = options.write;
   const line = (text = '') => out(`${text}\n`);
   const { vars } = options;
@@ -146,16 +158,16 @@ export async function createRenderer(options: RenderOptions): Promise<Renderer> 
       }
       if (result.status === 'error') {
         line(`  ${c.yellow('!')} ${label}: could not check — ${repeated ? 'as above' : result.message}`);
-        if (result.hint) line(c.dim(`      hint: ${result.hint}`));
+        if (result.hint) line(c.dim(wrapped(result.hint, '      hint: ')));
         return;
       }
       line(`  ${c.red('✗')} ${label}`);
-      if (result.message) line(`      ${result.message}`);
+      if (result.message) line(wrapped(result.message, '      '));
       line(`      expected: ${c.green(indent(result.expected))}`);
       line(`      actual:   ${c.red(indent(result.actual))}`);
-      if (result.hint) line(c.dim(`      hint: ${result.hint}`));
+      if (result.hint) line(c.dim(wrapped(result.hint, '      hint: ')));
     },
-    diagnosis: ({ text }) => line(c.yellow(`  → ${indentBy(text, '    ')}`)),
+    diagnosis: ({ text }) => line(c.yellow(wrapped(text, '  → '))),
     'shell-start': ({ step, index, total }) => {
       line();
       line(

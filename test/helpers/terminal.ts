@@ -105,10 +105,17 @@ export class Terminal {
   }
 }
 
+/**
+ * How often `text` is on the screen. A string is found across the line breaks and indentation ocilab
+ * wraps its sentences with, as a reader sees it; a regular expression is matched as it is written.
+ */
 function occurrences(screen: string, text: string | RegExp): number {
-  if (typeof text === 'string') return screen.split(text).length - 1;
+  if (typeof text === 'string') return flowed(screen).split(flowed(text)).length - 1;
   return (screen.match(new RegExp(text.source, text.flags.includes('g') ? text.flags : `${text.flags}g`)) ?? []).length;
 }
+
+/** Runs of white space, line breaks included, as one space. */
+const flowed = (text: string) => text.replace(/\s+/g, ' ');
 
 function quote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;

@@ -35,6 +35,29 @@ describe('check results', () => {
   });
 });
 
+describe('diagnoses', () => {
+  const said =
+    'The container you looked into still has a PID namespace of its own: it was started from the first bundle, or before you edited no-pid/config.json.';
+  const shown = async (prose: boolean) => {
+    let text = '';
+    const renderer = await createRenderer({ color: false, width: 60, write: (t) => (text += t), prose, vars: {} });
+    renderer.render({ type: 'diagnosis', text: said });
+    return text;
+  };
+
+  it('wrap at words under their arrow on a terminal', async () => {
+    const lines = (await shown(true)).trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ {2}→ The container/);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(60);
+    for (const line of lines.slice(1)) expect(line).toMatch(/^ {4}\S/);
+    expect(lines.map((l) => l.slice(4)).join(' ')).toBe(said);
+  });
+
+  it('stay one line in a pipe or a log', async () => {
+    expect(await shown(false)).toBe(`  → ${said}\n`);
+  });
+});
+
 describe('hanging', () => {
   it('wraps at word boundaries within the width, the lines after the first indented under its text', () => {
     const text = 'The rootfs has sleep, chown, touch, mkdir and grep, the commands this lab runs in it';
