@@ -1,19 +1,24 @@
 // The `command` check: a shell script run in the workspace, judged by its exit status and output.
 import type { CommandCheck } from '../lab/model.js';
-import { runScript } from '../sys/exec.js';
+import { runScript, type RunResult } from '../sys/exec.js';
 import { judgeText } from './text.js';
 import type { CheckContext, CheckResult } from './types.js';
 
 const TIMEOUT_MS = 60_000;
 
-export async function commandCheck(check: CommandCheck, ctx: CheckContext): Promise<CheckResult> {
-  const result = await runScript(check.run, {
+/** Runs a script of the lab's checks as a command check runs it: in the workspace, with the lab variables, sudo never asking. */
+export function runCheckScript(script: string, ctx: CheckContext, timeoutMs: number): Promise<RunResult> {
+  return runScript(script, {
     cwd: ctx.workdir,
     env: ctx.vars,
     sudo: ctx.privilege === 'root' ? 'as-root' : 'no-prompt',
-    timeoutMs: TIMEOUT_MS,
+    timeoutMs,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
+}
+
+export async function commandCheck(check: CommandCheck, ctx: CheckContext): Promise<CheckResult> {
+  const result = await runCheckScript(check.run, ctx, TIMEOUT_MS);
   if (result.startError) return { status: 'error', message: `Could not start bash to run the check: ${result.startError}` };
   if (result.cancelled) return { status: 'error', message: 'The check was cancelled.' };
   if (result.timedOut) {

@@ -2,15 +2,15 @@
 // mapped types below make a new kind of check fail to compile until it is handled and described.
 import type { Check, CheckKind, FileCheck, TextExpectations } from '../lab/model.js';
 import { expand } from '../lab/variables.js';
-import { callsSudo, runScript } from '../sys/exec.js';
-import { commandCheck } from './command.js';
+import { callsSudo } from '../sys/exec.js';
+import { commandCheck, runCheckScript } from './command.js';
 import { fileCheck } from './file.js';
 import { jsonCheck } from './json.js';
 import { outputCheck } from './output.js';
 import { probeCheck, probeNeedsSudo } from './probe.js';
 import { tagsCheck } from './tags.js';
 import { describeLineCount } from './text.js';
-import type { CheckContext, CheckResult, JudgedCheck } from './types.js';
+import { isSettled, type CheckContext, type CheckResult, type JudgedCheck } from './types.js';
 
 /** skip.if asks a question of the machine; it should answer at once. */
 const SKIP_TIMEOUT_MS = 30_000;
@@ -37,7 +37,7 @@ export async function runCheck(check: Check, ctx: CheckContext): Promise<JudgedC
     result = { status: 'error', message: `The check could not run: ${error instanceof Error ? error.message : String(error)}` };
   }
   // The lab's own `hint:` is shown when the check does not pass, unless the check found a more precise one.
-  if ((result.status === 'failed' || result.status === 'error') && result.hint === undefined && check.hint !== undefined) {
+  if (!isSettled(result) && result.hint === undefined && check.hint !== undefined) {
     result = { ...result, hint: check.hint };
   }
   return { ...result, check };
@@ -46,13 +46,7 @@ export async function runCheck(check: Check, ctx: CheckContext): Promise<JudgedC
 /** The `skipped` result when the check's `skip.if` succeeds here; a script that cannot run is an error. */
 async function skipped(check: Check, ctx: CheckContext): Promise<CheckResult | undefined> {
   if (check.skip === undefined) return undefined;
-  const result = await runScript(check.skip.if, {
-    cwd: ctx.workdir,
-    env: ctx.vars,
-    sudo: ctx.privilege === 'root' ? 'as-root' : 'no-prompt',
-    timeoutMs: SKIP_TIMEOUT_MS,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const result = await runCheckScript(check.skip.if, ctx, SKIP_TIMEOUT_MS);
   if (result.startError) return { status: 'error', message: `Could not start bash to ask whether the check applies: ${result.startError}` };
   if (result.cancelled) return { status: 'error', message: 'The check was cancelled.' };
   if (result.timedOut) return { status: 'error', message: `skip.if did not finish within ${SKIP_TIMEOUT_MS / 1000} seconds.` };

@@ -10,7 +10,7 @@ import { proxyFor, type NetworkFailure } from '../oci/network.js';
 import { listTags } from '../oci/tags.js';
 import { Transport } from '../oci/transport.js';
 import { outputOf } from './output.js';
-import type { CheckContext, CheckResult } from './types.js';
+import { isSettled, type CheckContext, type CheckResult } from './types.js';
 
 /** How many offending names a message quotes. */
 const EXAMPLES = 3;
@@ -92,7 +92,7 @@ export async function tagsCheck(check: TagsCheck, ctx: CheckContext): Promise<Ch
     ...('error' in asked && asked.error instanceof UnreachableError ? (['registry-unreachable'] as const) : []),
     ...(asked.redirect ? (['registry-redirects'] as const) : []),
   ];
-  return result.status === 'passed' || result.status === 'skipped' || facts.length === 0 ? result : { ...result, facts };
+  return isSettled(result) || facts.length === 0 ? result : { ...result, facts };
 }
 
 /** ocilab could not get the tag list: the output fails when it holds no tag at all, else it cannot be judged. */

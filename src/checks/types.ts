@@ -15,8 +15,10 @@ export type JudgedCheck = CheckResult & { check: Check };
 
 export type CheckStatus = CheckResult['status'];
 
-/** A check that passed or does not apply here: neither keeps its step from passing. */
-export const isSettled = (result: { status: CheckStatus }) => result.status === 'passed' || result.status === 'skipped';
+/** A check that passed or does not apply here: neither keeps its step from passing. The others carry a hint and facts. */
+export function isSettled<R extends { status: CheckStatus }>(result: R): result is Extract<R, { status: 'passed' | 'skipped' }> {
+  return result.status === 'passed' || result.status === 'skipped';
+}
 
 export interface CheckContext {
   /** The lab's workspace: relative paths in checks start here, and commands run here. */

@@ -44,7 +44,7 @@ async function holds(when: DiagnosisCondition, failed: JudgedCheck[], attempt: A
   const named = when.check === undefined ? failed : failed.filter((r) => r.check.kind === when.check || r.check.title === when.check);
   if (when.check !== undefined && named.length === 0) return false;
   const { fact } = when;
-  if (fact !== undefined && !named.some((r) => (r.status === 'failed' || r.status === 'error') && r.facts?.includes(fact))) return false;
+  if (fact !== undefined && !named.some((r) => !isSettled(r) && r.facts?.includes(fact))) return false;
   if (when.user !== undefined && (when.user === 'root') !== attempt.root) return false;
   for (const [name, value] of Object.entries(when.vars ?? {})) if (attempt.vars[name] !== value) return false;
   if (when.exists !== undefined && !(await attempt.exists(expand(when.exists, attempt.vars)))) return false;

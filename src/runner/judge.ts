@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeCheck, needsSudo, runCheck } from '../checks/index.js';
-import type { CheckContext, CheckResult, JudgedCheck, LearnerCommand } from '../checks/types.js';
+import { isSettled, type CheckContext, type CheckResult, type JudgedCheck, type LearnerCommand } from '../checks/types.js';
 import { CancelledError } from '../errors.js';
 import type { Step } from '../lab/model.js';
 import { sudoAsksNothing, type Privilege } from '../sys/privilege.js';
@@ -140,6 +140,6 @@ export function toCheckRecord(result: JudgedCheck, label: string): CheckRecord {
     status: result.status,
     message: result.message,
     ...(result.status === 'failed' ? { expected: result.expected, actual: result.actual } : {}),
-    ...((result.status === 'failed' || result.status === 'error') && result.hint ? { hint: result.hint } : {}),
+    ...(!isSettled(result) && result.hint ? { hint: result.hint } : {}),
   };
 }

@@ -1,6 +1,7 @@
 // ocilab verify <lab>: only the checks, against what is already in the workspace.
 import { existsSync } from 'node:fs';
 import { Chalk } from 'chalk';
+import { isSettled } from '../../checks/types.js';
 import { CancelledError, EXIT } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import { openCatalog } from '../workshop.js';
@@ -51,7 +52,7 @@ user they run runc with sudo, which on a terminal may ask for your password once
                 if (check.status === 'skipped') out(c.dim(`      skipped here: ${check.message}\n`));
                 if (check.status === 'failed') out(`      expected: ${check.expected}\n      actual:   ${check.actual}\n`);
                 if (check.status === 'error') out(`      could not check: ${check.message}\n`);
-                if (check.hint && (check.status === 'failed' || check.status === 'error')) out(c.dim(`      hint: ${check.hint}\n`));
+                if (check.hint && !isSettled(check)) out(c.dim(`      hint: ${check.hint}\n`));
               },
             }),
       });
