@@ -4,9 +4,8 @@
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
-import { closedPort } from './fake-registries.js';
+import { startDaemon, stopProcess } from './daemon.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -15,9 +14,6 @@ export const SSHD = '/usr/sbin/sshd';
 const PREFIX = process.env.OCILAB_TEST_LEARNERS || 'learner';
 
 const READY_TIMEOUT_MS = 15_000;
-const START_ATTEMPTS = 3;
-const STOP_TIMEOUT_MS = 5_000;
-const LOG_TAIL_CHARS = 4_000;
 
 export interface Account {
   name: string;
@@ -138,49 +134,25 @@ async function stopSshd(child: ResultPromise): Promise<void> {
       }
     }
   }
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  const exited = await Promise.race([child.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
-  if (!exited) {
-    child.kill('SIGKILL');
-    await child;
-  }
+  await stopProcess(child);
 }
 
 /**
  * Starts an sshd for one host in `dir`, on a port free when picked; one that exits early (the port was
  * taken in between) is started again on another.
  */
-async function startSshd(dir: string, admin: string): Promise<{ port: number; child: ResultPromise }> {
-  let lastError = '';
-  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const port = await closedPort();
-    const config = join(dir, 'sshd_config');
-    await writeFile(config, sshdConfig(dir, port, admin));
-    const child = execa(SSHD, ['-D', '-e', '-f', config], {
-      reject: false,
-      stdin: 'ignore',
-      stdout: 'ignore',
-      buffer: false,
-      cleanup: true,
-    });
-    let log = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-LOG_TAIL_CHARS);
-    });
-    let exited = false;
-    void child.then(() => {
-      exited = true;
-    });
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (!exited && Date.now() < deadline) {
-      if (await answersSsh(port)) return { port, child };
-      await sleep(100);
-    }
-    await stopSshd(child);
-    lastError = `${SSHD} on port ${port} ${exited ? 'exited' : `did not answer within ${READY_TIMEOUT_MS} ms`}:\n${log}`;
-  }
-  throw new Error(lastError);
+function startSshd(dir: string, admin: string): Promise<{ port: number; child: ResultPromise }> {
+  return startDaemon({
+    file: SSHD,
+    argsFor: async (port) => {
+      const config = join(dir, 'sshd_config');
+      await writeFile(config, sshdConfig(dir, port, admin));
+      return ['-D', '-e', '-f', config];
+    },
+    answers: answersSsh,
+    asked: (port) => `on port ${port}`,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+  });
 }
 
 /**
